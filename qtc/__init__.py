@@ -1,0 +1,1 @@
+"""qtc: a declarative strategy compiler for systematic equity trading."""

@@ -1,0 +1,166 @@
+"""Checks across sections: problems no single section can see.
+
+Each check returns diagnostics with a key path; locations are filled in by the
+`locate` callback (a pure lookup into the loaded file's key origins).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from qtc.errors import Diagnostic, Location, Severity
+from qtc.manifest.paths import UserPath, format_path
+from qtc.manifest.strategy import Strategy
+from qtc.manifest.universe import IndexMembersUniverse, SymbolsUniverse
+
+Locate = Callable[[UserPath], Location | None]
+
+INDEX_SIZES = {"sp500": 505, "sp400": 400, "sp600": 600, "nasdaq100": 101, "dow30": 30}
+ALL_UNIVERSE_LIMIT = 10_000
+
+
+def diag(
+    code: str,
+    path: UserPath,
+    message: str,
+    locate: Locate,
+    *,
+    severity: Severity = Severity.ERROR,
+    expected: str = "",
+    hint: str = "",
+) -> Diagnostic:
+    """Build a compiler diagnostic at a key path."""
+    return Diagnostic(
+        code=code,
+        message=message,
+        severity=severity,
+        location=locate(path),
+        key_path=format_path(path),
+        expected=expected,
+        hint=hint,
+    )
+
+
+def check_weights(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
+    """Scoring weights must name declared factors; declared factors should be used."""
+    names = strategy.factor_names()
+    out: list[Diagnostic] = []
+    for name in strategy.scoring.weights:
+        if name not in names:
+            out.append(
+                diag(
+                    "QTC201",
+                    ("scoring", "weights", name),
+                    f'scoring weight names unknown factor "{name}"',
+                    locate,
+                    expected="a factor `name` from [[factors]]: " + (", ".join(names) or "none"),
+                    hint=_near(name, names),
+                )
+            )
+    if strategy.scoring.weights:
+        for name in names:
+            if strategy.scoring.weights.get(name, 0.0) == 0.0:
+                out.append(
+                    diag(
+                        "QTC208",
+                        ("factors", name),
+                        f'factor "{name}" is computed but has no scoring weight',
+                        locate,
+                        severity=Severity.WARNING,
+                        hint=f"add `{name} = 1.0` to scoring.weights or remove the factor",
+                    )
+                )
+    return out
+
+
+def check_caps(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
+    """Risk limits vs sizing caps, leverage, and whether the portfolio can be fully invested."""
+    out: list[Diagnostic] = []
+    cap, limit = strategy.sizing.max_weight, strategy.risk.max_position_pct
+    if limit < cap:
+        out.append(
+            diag(
+                "QTC202",
+                ("risk", "max_position_pct"),
+                f"risk.max_position_pct ({limit}) is below sizing.max_weight ({cap})",
+                locate,
+                expected=f"risk.max_position_pct >= sizing.max_weight, e.g. `max_position_pct = {cap}`",
+                hint="lower sizing.max_weight or raise risk.max_position_pct",
+            )
+        )
+    if strategy.risk.max_leverage > 1.0:
+        out.append(
+            diag(
+                "QTC206",
+                ("risk", "max_leverage"),
+                f"max_leverage = {strategy.risk.max_leverage}: the engine cannot borrow",
+                locate,
+                expected="`max_leverage = 1.0` or lower",
+                hint="nanobook keeps cash >= 0, so gross exposure above 1 cannot be simulated",
+            )
+        )
+    top_n = strategy.selection.top_n
+    if top_n is not None and top_n * min(cap, limit) < 1.0 - 1e-9:
+        invested = top_n * min(cap, limit)
+        out.append(
+            diag(
+                "QTC209",
+                ("sizing", "max_weight"),
+                f"{top_n} names x cap {min(cap, limit)} invests at most {invested:.0%}",
+                locate,
+                severity=Severity.WARNING,
+                hint="the rest stays in cash; raise the cap or top_n if that is not intended",
+            )
+        )
+    return out
+
+
+def check_selection(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
+    """Selection size vs the largest plausible universe."""
+    top_n = strategy.selection.top_n
+    if top_n is None:
+        return []
+    uni = strategy.universe
+    if isinstance(uni, SymbolsUniverse):
+        size, what = len(set(uni.symbols) - set(uni.exclude)), "symbols listed in universe.symbols"
+    elif isinstance(uni, IndexMembersUniverse) and uni.index in INDEX_SIZES:
+        size, what = INDEX_SIZES[uni.index], f"members of {uni.index}"
+    else:
+        size, what = ALL_UNIVERSE_LIMIT, "symbols any lake plausibly holds"
+    if top_n <= size:
+        return []
+    return [
+        diag(
+            "QTC203",
+            ("selection", "top_n"),
+            f"selection.top_n = {top_n} but there are at most {size} {what}",
+            locate,
+            expected=f"top_n <= {size}",
+            hint="lower top_n, or use `quantile` to select a fraction",
+        )
+    ]
+
+
+def check_window(strategy: Strategy, as_of: dt.date, locate: Locate) -> list[Diagnostic]:
+    """The run window must not be empty once `as_of` bounds it."""
+    end = strategy.data.end or as_of
+    if end > strategy.data.start and strategy.data.start <= as_of:
+        return []
+    return [
+        diag(
+            "QTC207",
+            ("data", "start"),
+            f"empty date window: start {strategy.data.start} is not before end {end} / as_of {as_of}",
+            locate,
+            expected="data.start before data.end and before the as-of date",
+        )
+    ]
+
+
+def _near(name: str, names: list[str]) -> str:
+    """A did-you-mean hint among names."""
+    import difflib
+
+    near = difflib.get_close_matches(name, names, n=1)
+    return f'did you mean "{near[0]}"?' if near else ""

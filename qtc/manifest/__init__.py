@@ -1,0 +1,1 @@
+"""Strategy manifest: TOML text to a validated Strategy."""

@@ -1,0 +1,47 @@
+"""`[data]`: the backtest window and the benchmark."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import model_validator
+
+from qtc.manifest.base import FieldProblem, Section, spec
+
+
+class DataSection(Section):
+    """Which dates to run over and which benchmark to compare with."""
+
+    start: dt.date = spec(
+        description="First date of the backtest; factor warm-up is read from before it.",
+        unit="date (YYYY-MM-DD)",
+        example="2005-01-01",
+    )
+    end: dt.date | None = spec(
+        None,
+        description="Last date of the backtest; default: the last date in the lake (or `as_of`).",
+        unit="date (YYYY-MM-DD)",
+        example="2023-10-18",
+    )
+    history_start: dt.date | None = spec(
+        None,
+        description="Earliest date the pipeline may read for warm-up; default: as much as needed.",
+        unit="date (YYYY-MM-DD)",
+        example="2004-01-01",
+    )
+    benchmark: str = spec(
+        "SPY",
+        description="Benchmark symbol from the lake's `benchmarks` dataset.",
+        unit="symbol",
+        example="SPY",
+        min_length=1,
+        max_length=16,
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DataSection:
+        if self.end is not None and self.end <= self.start:
+            raise FieldProblem("end", "data.end must be after data.start")
+        if self.history_start is not None and self.history_start > self.start:
+            raise FieldProblem("history_start", "data.history_start must be on or before data.start")
+        return self
