@@ -140,7 +140,7 @@ class Mapper:
         """QTC101 for one key the schema does not know, with did-you-mean."""
         parent, key = path[:-1], str(path[-1])
         model = model_at(parent, self.tree)
-        known = list(keys_of(model)) if model else []
+        known = sorted(keys_of(model), key=lambda k: k != "kind") if model else []
         near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         hint = ""
         if near:

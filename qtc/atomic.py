@@ -1,0 +1,38 @@
+"""Atomic file writes: write a temp file beside the target, fsync, then rename.
+
+A reader never sees a half-written file, and a failed write leaves the old one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_bytes_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Replace `path` with `data` atomically (creating parent folders).
+
+    Args:
+        path: Target file.
+        data: Full new content.
+        mode: Optional permission bits for the new file (e.g. 0o600).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
+    """Replace `path` with UTF-8 `text` atomically."""
+    write_bytes_atomic(path, text.encode("utf-8"), mode=mode)

@@ -1,0 +1,90 @@
+"""The `qtc` app: registers commands and is the only place errors become exit codes.
+
+Exit codes: 0 ok, 1 a run failed or a gate broke, 2 the user's input is wrong.
+Heavy libraries are imported inside command bodies, so `qtc --help` is fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from qtc import __version__
+from qtc.cli import check, compile, pending, schema
+from qtc.errors import QtcError, StrategyError
+
+
+class QtcGroup(TyperGroup):
+    """Command group whose `invoke` is the error boundary (no traceback for user errors)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; map qtc errors to messages and exit codes."""
+        try:
+            return super().invoke(ctx)
+        except StrategyError as exc:
+            from qtc.cli import console
+
+            if _wants_json(ctx):
+                console.print_json({"ok": False, "diagnostics": [d.to_dict() for d in exc.diagnostics]})
+            else:
+                console.strategy_error(exc)
+            raise typer.Exit(exc.exit_code) from None
+        except QtcError as exc:
+            from qtc.cli import console
+
+            if _wants_json(ctx):
+                console.print_json({"ok": False, "error": exc.message, "hint": exc.hint})
+            else:
+                console.error(exc)
+            raise typer.Exit(exc.exit_code) from None
+
+
+def _wants_json(ctx: Any) -> bool:
+    """True when the command line asked for `--format json` or `--json`."""
+    args = [*ctx.protected_args, *ctx.args] if hasattr(ctx, "protected_args") else ctx.args
+    words = " ".join(str(a) for a in args)
+    return "--format json" in words or "--format=json" in words or " --json" in f" {words}"
+
+
+app = typer.Typer(
+    cls=QtcGroup,
+    name="qtc",
+    help="qtc: a declarative strategy compiler for systematic equity trading.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+data_app = typer.Typer(
+    name="data", help="The data lake: ingest, info, check, query, demo.", no_args_is_help=True
+)
+
+
+def _version(value: bool) -> None:
+    """Print the version and exit."""
+    if value:
+        typer.echo(f"qtc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """qtc: a declarative strategy compiler for systematic equity trading."""
+
+
+app.command("check")(check.check)
+app.command("compile")(compile.compile_)
+app.command("schema")(schema.schema)
+pending.register(app, data_app)
+app.add_typer(data_app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,58 @@
+"""Commands whose issues have not landed yet: they say so and exit 1.
+
+Each is registered with its final name so `qtc --help` shows the whole tool.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from qtc.errors import QtcError
+
+PENDING: dict[str, tuple[str, str]] = {
+    "backtest": ("Run a strategy on the lake and write a run artifact.", "#5"),
+    "validate": ("Signal research: IC, quantile spreads, walk-forward; gates.", "a later issue"),
+    "sweep": ("Run every variant of a parameter grid, ranked.", "a later issue"),
+    "evolve": ("Seeded genetic search over [search]; writes the best strategy.", "a later issue"),
+    "report": ("Write a self-contained HTML tear sheet from a run.", "#6"),
+    "rebalance": ("Targets -> order plan -> risk checks -> broker, with audit.", "#7"),
+    "positions": ("Show a broker account's positions.", "#7"),
+    "reconcile": ("Compare targets with a broker's holdings (no orders).", "#7"),
+    "kill": ("Cancel all open orders at a broker.", "#7"),
+    "audit": ("Show or verify a rebalance audit log.", "#7"),
+}
+
+DATA_PENDING: dict[str, str] = {
+    "ingest": "Ingest Parquet/CSV prices or the shared data set into a lake.",
+    "info": "Show the lake's catalog.",
+    "check": "Run data health checks on a lake.",
+    "query": "Run SQL over the lake's datasets.",
+    "demo": "Rebuild the synthetic demo market.",
+}
+
+CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _pending(name: str, issue: str) -> typer.models.CommandFunctionType:
+    """A command body that reports it is not implemented yet."""
+
+    def command(ctx: typer.Context) -> None:
+        raise QtcError(
+            f"`qtc {name}` is not implemented yet (planned in issue {issue}).",
+            hint="`qtc check` and `qtc compile` work today",
+        )
+
+    command.__doc__ = None
+    return command
+
+
+def register(app: typer.Typer, data_app: typer.Typer) -> None:
+    """Register every pending command on the app and the `data` sub-app."""
+    for name, (help_text, issue) in PENDING.items():
+        app.command(name, help=f"{help_text} [not implemented yet]", context_settings=CONTEXT)(
+            _pending(name, issue)
+        )
+    for name, help_text in DATA_PENDING.items():
+        data_app.command(
+            name, help=f"{help_text} [not implemented yet]", context_settings=CONTEXT
+        )(_pending(f"data {name}", "#4"))
