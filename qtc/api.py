@@ -86,9 +86,7 @@ def check_files(
         except StrategyError as exc:
             results.append(CheckResult(path, exc.diagnostics, exc.sources))
             continue
-        results.append(
-            CheckResult(path, done.warnings, done.loaded.sources, done.plan.fingerprint)
-        )
+        results.append(CheckResult(path, done.warnings, done.loaded.sources, done.plan.fingerprint))
     return results
 
 

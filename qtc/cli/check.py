@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from qtc.cli.options import AsOfOpt, FormatOpt, OutputFormat, SetOpt, StrictOpt, as_of_date
+
+if TYPE_CHECKING:
+    from qtc.api import CheckResult
 
 
 def check(
@@ -29,11 +33,8 @@ def check(
         raise typer.Exit(2)
 
 
-def _as_json(result: object) -> dict[str, object]:
+def _as_json(result: CheckResult) -> dict[str, object]:
     """One file's result as data."""
-    from qtc.api import CheckResult
-
-    assert isinstance(result, CheckResult)
     return {
         "path": result.path,
         "ok": result.ok,
@@ -42,20 +43,17 @@ def _as_json(result: object) -> dict[str, object]:
     }
 
 
-def _render(results: list[object]) -> None:
+def _render(results: Sequence[CheckResult]) -> None:
     """Human output: diagnostics, then one line per file."""
-    from qtc.api import CheckResult
     from qtc.cli import console
 
     for result in results:
-        assert isinstance(result, CheckResult)
         console.diagnostics(result.diagnostics, result.sources)
     for result in results:
-        assert isinstance(result, CheckResult)
         errors = sum(d.severity.value == "error" for d in result.diagnostics)
         warnings = len(result.diagnostics) - errors
         status = "ok" if result.ok else f"{errors} error{'s' if errors != 1 else ''}"
         extra = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
         console.line(f"{status:>9}{extra}  {result.path}", style="green" if result.ok else "red")
-    bad = sum(not r.ok for r in results if isinstance(r, CheckResult))
+    bad = sum(not r.ok for r in results)
     console.line(f"{len(results) - bad} of {len(results)} strategy files ok")

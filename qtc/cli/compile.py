@@ -36,7 +36,8 @@ def compile_(
             console.print_json([r.__dict__ for r in rows])
         else:
             console.table(
-                f"{file}: resolved values", ["key", "value", "from"],
+                f"{file}: resolved values",
+                ["key", "value", "from"],
                 [(r.key_path, r.value, r.origin) for r in rows],
             )
         return

@@ -27,7 +27,9 @@ class QtcGroup(TyperGroup):
             from qtc.cli import console
 
             if _wants_json(ctx):
-                console.print_json({"ok": False, "diagnostics": [d.to_dict() for d in exc.diagnostics]})
+                console.print_json(
+                    {"ok": False, "diagnostics": [d.to_dict() for d in exc.diagnostics]}
+                )
             else:
                 console.strategy_error(exc)
             raise typer.Exit(exc.exit_code) from None

@@ -16,9 +16,7 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-FormatOpt = Annotated[
-    OutputFormat, typer.Option("--format", help="Output format: human or json.")
-]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Output format: human or json.")]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option(

@@ -5,6 +5,8 @@ Each is registered with its final name so `qtc --help` shows the whole tool.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
 from qtc.errors import QtcError
@@ -33,7 +35,7 @@ DATA_PENDING: dict[str, str] = {
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-def _pending(name: str, issue: str) -> typer.models.CommandFunctionType:
+def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
     """A command body that reports it is not implemented yet."""
 
     def command(ctx: typer.Context) -> None:
@@ -53,6 +55,6 @@ def register(app: typer.Typer, data_app: typer.Typer) -> None:
             _pending(name, issue)
         )
     for name, help_text in DATA_PENDING.items():
-        data_app.command(
-            name, help=f"{help_text} [not implemented yet]", context_settings=CONTEXT
-        )(_pending(f"data {name}", "#4"))
+        data_app.command(name, help=f"{help_text} [not implemented yet]", context_settings=CONTEXT)(
+            _pending(f"data {name}", "#4")
+        )

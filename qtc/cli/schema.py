@@ -14,15 +14,15 @@ def schema(
     check: Annotated[
         bool, typer.Option("--check", help="Fail (exit 1) if the file differs from the models.")
     ] = False,
-    out: Annotated[
-        Path, typer.Option("--out", help="Where to write the schema.")
-    ] = Path("schemas/strategy.v1.json"),
+    out: Annotated[Path, typer.Option("--out", help="Where to write the schema.")] = Path(
+        "schemas/strategy.v1.json"
+    ),
     print_: Annotated[bool, typer.Option("--print", help="Print to stdout instead.")] = False,
 ) -> None:
     """Write schemas/strategy.v1.json from the manifest models (editors use it)."""
     from qtc import api
-    from qtc.cli import console
     from qtc.atomic import write_text_atomic
+    from qtc.cli import console
 
     text = api.schema_text()
     if print_:

@@ -1,1 +1,4 @@
-"""Compile a validated Strategy into a frozen, fingerprinted Plan (pure: no data, engine or clock)."""
+"""Compile a validated Strategy into a frozen, fingerprinted Plan.
+
+Pure: no data, no engine, no clock.
+"""

@@ -85,7 +85,7 @@ def check_caps(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
                 ("risk", "max_position_pct"),
                 f"risk.max_position_pct ({limit}) is below sizing.max_weight ({cap})",
                 locate,
-                expected=f"risk.max_position_pct >= sizing.max_weight, e.g. `max_position_pct = {cap}`",
+                expected=f"max_position_pct >= sizing.max_weight, e.g. `max_position_pct = {cap}`",
                 hint="lower sizing.max_weight or raise risk.max_position_pct",
             )
         )
@@ -151,7 +151,7 @@ def check_window(strategy: Strategy, as_of: dt.date, locate: Locate) -> list[Dia
         diag(
             "QTC207",
             ("data", "start"),
-            f"empty date window: start {strategy.data.start} is not before end {end} / as_of {as_of}",
+            f"empty window: start {strategy.data.start} is not before end {end} / as_of {as_of}",
             locate,
             expected="data.start before data.end and before the as-of date",
         )

@@ -139,7 +139,7 @@ def factor_weights(strategy: Strategy) -> dict[str, float]:
     """Resolved composite weights: the file's, or weight 1 for every factor."""
     if strategy.scoring.weights:
         return dict(strategy.scoring.weights)
-    return {name: 1.0 for name in strategy.factor_names()}
+    return dict.fromkeys(strategy.factor_names(), 1.0)
 
 
 def _load_data(s: Strategy, as_of: dt.date) -> LoadData:

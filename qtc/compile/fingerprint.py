@@ -16,7 +16,9 @@ ALGORITHM = "sha256"
 
 def canonical_json(data: Any) -> str:
     """Serialize JSON-ready data canonically (sorted keys, compact, no NaN)."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def fingerprint(data: Any) -> str:

@@ -14,7 +14,7 @@ import datetime as dt
 
 from qtc.compile.checks import Locate, diag
 from qtc.errors import Diagnostic, Severity
-from qtc.manifest.factors import ValueFactor, QualityFactor, GrowthFactor, SizeFactor
+from qtc.manifest.factors import GrowthFactor, QualityFactor, SizeFactor, ValueFactor
 from qtc.manifest.strategy import Strategy
 from qtc.manifest.universe import IndexMembersUniverse, SymbolsUniverse
 

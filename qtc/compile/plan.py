@@ -24,7 +24,7 @@ class Plan(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    plan_version: Literal[1] = PLAN_VERSION
+    plan_version: Literal[1] = 1
     strategy_name: str
     description: str
     as_of: dt.date

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 from qtc.compile.checks import Locate, diag
 from qtc.errors import Diagnostic
@@ -44,7 +45,7 @@ def check_search(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
 
 
 def _check_candidates(
-    strategy: Strategy, key: str, values: list[object], locate: Locate
+    strategy: Strategy, key: str, values: Sequence[object], locate: Locate
 ) -> list[Diagnostic]:
     """Validate the strategy with each candidate; report the first failure per key."""
     for index, value in enumerate(values):

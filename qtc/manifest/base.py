@@ -68,7 +68,7 @@ def field_example(info: FieldInfo) -> Any:
     return info.examples[0] if info.examples else None
 
 
-class FieldProblem(ValueError):
+class FieldProblem(ValueError):  # noqa: N818 - reads as a domain term
     """A model-level check that blames one key of its table (e.g. `skip` vs `lookback`)."""
 
     def __init__(self, key: str, message: str) -> None:

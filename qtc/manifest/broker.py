@@ -24,12 +24,18 @@ class PaperBroker(Section):
 
     kind: Literal["paper"] = spec(description="Broker kind.", unit="kind", example="paper")
     account: str = spec(
-        "default", description="Name of the paper account.", unit="account name",
-        example="default", pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        "default",
+        description="Name of the paper account.",
+        unit="account name",
+        example="default",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
     )
     initial_cash: float = spec(
-        1_000_000.0, description="Cash of a new paper account.", unit="USD",
-        example=100_000.0, gt=0,
+        1_000_000.0,
+        description="Cash of a new paper account.",
+        unit="USD",
+        example=100_000.0,
+        gt=0,
     )
 
 
@@ -41,12 +47,18 @@ class AlpacaBroker(Section):
         True, description="Use Alpaca's paper-trading endpoint.", unit="boolean", example=True
     )
     key_id_env: str = spec(
-        "QTC_ALPACA_KEY_ID", description="Environment variable holding the API key id.",
-        unit="variable name", example="QTC_ALPACA_KEY_ID", pattern=r"^[A-Z_][A-Z0-9_]*$",
+        "QTC_ALPACA_KEY_ID",
+        description="Environment variable holding the API key id.",
+        unit="variable name",
+        example="QTC_ALPACA_KEY_ID",
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
     )
     secret_key_env: str = spec(
-        "QTC_ALPACA_SECRET_KEY", description="Environment variable holding the API secret.",
-        unit="variable name", example="QTC_ALPACA_SECRET_KEY", pattern=r"^[A-Z_][A-Z0-9_]*$",
+        "QTC_ALPACA_SECRET_KEY",
+        description="Environment variable holding the API secret.",
+        unit="variable name",
+        example="QTC_ALPACA_SECRET_KEY",
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
     )
 
 
@@ -58,8 +70,12 @@ class IbkrBroker(Section):
         "127.0.0.1", description="TWS / Gateway host.", unit="host", example="127.0.0.1"
     )
     port: int = spec(
-        7497, description="TWS / Gateway port (7497 = paper TWS).", unit="port",
-        example=7497, ge=1, le=65535,
+        7497,
+        description="TWS / Gateway port (7497 = paper TWS).",
+        unit="port",
+        example=7497,
+        ge=1,
+        le=65535,
     )
     client_id: int = spec(1, description="API client id.", unit="id", example=1, ge=0)
     account: str | None = spec(

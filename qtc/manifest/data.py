@@ -43,5 +43,7 @@ class DataSection(Section):
         if self.end is not None and self.end <= self.start:
             raise FieldProblem("end", "data.end must be after data.start")
         if self.history_start is not None and self.history_start > self.start:
-            raise FieldProblem("history_start", "data.history_start must be on or before data.start")
+            raise FieldProblem(
+                "history_start", "data.history_start must be on or before data.start"
+            )
         return self

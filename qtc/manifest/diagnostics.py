@@ -83,9 +83,13 @@ class Mapper:
             parts[1] = self.factor_keys[idx] if idx < len(self.factor_keys) else f"[{idx}]"
             if len(parts) > 2 and self._is_tag(parts[2], ("factors", parts[1])):
                 del parts[2]
-        elif parts and parts[0] in UNION_SECTIONS and len(parts) > 1:
-            if self._is_tag(parts[1], (str(parts[0]),)):
-                del parts[1]
+        elif (
+            parts
+            and parts[0] in UNION_SECTIONS
+            and len(parts) > 1
+            and self._is_tag(parts[1], (str(parts[0]),))
+        ):
+            del parts[1]
         return tuple(parts)
 
     def _is_tag(self, part: int | str, table: UserPath) -> bool:
@@ -197,7 +201,7 @@ class Mapper:
     def _kind_note(self, path: UserPath) -> str:
         """Say which factor kind a factor key belongs to (keys differ by kind)."""
         if len(path) > 2 and path[0] == FACTORS:
-            kind = self._node(path[:2] + ("kind",))
+            kind = self._node((*path[:2], "kind"))
             if isinstance(kind, str):
                 return f'applies to factor kind "{kind}"'
         return ""

@@ -40,8 +40,12 @@ class MomentumFactor(_FactorBase):
         252, description="Return window length.", unit="trading days", example=252, gt=0, le=2520
     )
     skip: int = spec(
-        21, description="Most recent days left out (short-term reversal).", unit="trading days",
-        example=21, ge=0, le=252,
+        21,
+        description="Most recent days left out (short-term reversal).",
+        unit="trading days",
+        example=21,
+        ge=0,
+        le=252,
     )
 
     @model_validator(mode="after")
@@ -58,13 +62,13 @@ class MomentumFactor(_FactorBase):
 class VolatilityFactor(_FactorBase):
     """Standard deviation of daily returns over `window` days."""
 
-    kind: Literal["volatility"] = spec(description="Factor kind.", unit="kind", example="volatility")
+    kind: Literal["volatility"] = spec(
+        description="Factor kind.", unit="kind", example="volatility"
+    )
     window: int = spec(
         63, description="Rolling window.", unit="trading days", example=63, ge=2, le=2520
     )
-    annualize: bool = spec(
-        True, description="Multiply by sqrt(252).", unit="boolean", example=True
-    )
+    annualize: bool = spec(True, description="Multiply by sqrt(252).", unit="boolean", example=True)
 
     def warmup_days(self) -> int:
         """Trading days of history needed before the first valid value."""
@@ -93,8 +97,10 @@ class MacdFactor(_FactorBase):
         "hist", description="Which line is the factor value.", unit="line", example="hist"
     )
     normalize: bool = spec(
-        True, description="Divide by the close so values compare across prices.",
-        unit="boolean", example=True,
+        True,
+        description="Divide by the close so values compare across prices.",
+        unit="boolean",
+        example=True,
     )
 
     @model_validator(mode="after")
@@ -112,7 +118,9 @@ class BbandsFactor(_FactorBase):
     """Bollinger %b: where the close sits between the bands (0 = lower, 1 = upper)."""
 
     kind: Literal["bbands"] = spec(description="Factor kind.", unit="kind", example="bbands")
-    period: int = spec(20, description="Moving-average period.", unit="trading days", example=20, ge=2)
+    period: int = spec(
+        20, description="Moving-average period.", unit="trading days", example=20, ge=2
+    )
     num_std: float = spec(
         2.0, description="Band width.", unit="standard deviations", example=2.0, gt=0, le=10
     )
@@ -128,8 +136,10 @@ class AtrFactor(_FactorBase):
     kind: Literal["atr"] = spec(description="Factor kind.", unit="kind", example="atr")
     period: int = spec(14, description="ATR period.", unit="trading days", example=14, ge=1, le=500)
     normalize: bool = spec(
-        True, description="Divide by the close (ATR as a fraction of price).",
-        unit="boolean", example=True,
+        True,
+        description="Divide by the close (ATR as a fraction of price).",
+        unit="boolean",
+        example=True,
     )
 
     def warmup_days(self) -> int:
@@ -150,8 +160,12 @@ class _FundamentalFactor(_FactorBase):
         example="publish_date",
     )
     lag_days: int = spec(
-        0, description="Extra calendar days before a report counts as known.",
-        unit="calendar days", example=0, ge=0, le=730,
+        0,
+        description="Extra calendar days before a report counts as known.",
+        unit="calendar days",
+        example=0,
+        ge=0,
+        le=730,
     )
 
 
@@ -178,7 +192,9 @@ class GrowthFactor(_FundamentalFactor):
 
     kind: Literal["growth"] = spec(description="Factor kind.", unit="kind", example="growth")
     metric: Literal["revenue_growth", "earnings_growth"] = spec(
-        "revenue_growth", description="Which line item grows.", unit="ratio",
+        "revenue_growth",
+        description="Which line item grows.",
+        unit="ratio",
         example="revenue_growth",
     )
 
@@ -195,7 +211,9 @@ class BetaFactor(_FactorBase):
     kind: Literal["beta"] = spec(description="Factor kind.", unit="kind", example="beta")
     window: int = spec(252, description="Rolling window.", unit="trading days", example=252, ge=20)
     benchmark: str | None = spec(
-        None, description="Benchmark symbol; default: `data.benchmark`.", unit="symbol",
+        None,
+        description="Benchmark symbol; default: `data.benchmark`.",
+        unit="symbol",
         example="SPY",
     )
 
@@ -210,13 +228,19 @@ class GarchVolFactor(_FactorBase):
     kind: Literal["garch_vol"] = spec(description="Factor kind.", unit="kind", example="garch_vol")
     method: Literal["ewma", "mle"] = spec(
         "ewma",
-        description="`ewma`: nanobook's fixed-parameter recursion (fast); `mle`: fitted with `arch`.",
+        description=(
+            "`ewma`: nanobook's fixed-parameter recursion (fast); `mle`: fitted with `arch`."
+        ),
         unit="method",
         example="ewma",
     )
     window: int = spec(
-        500, description="Returns used for each forecast.", unit="trading days", example=500,
-        ge=50, le=5000,
+        500,
+        description="Returns used for each forecast.",
+        unit="trading days",
+        example=500,
+        ge=50,
+        le=5000,
     )
     annualize: bool = spec(True, description="Multiply by sqrt(252).", unit="boolean", example=True)
 
@@ -244,6 +268,16 @@ FactorSpec = Annotated[
 ]
 
 FACTOR_KINDS: tuple[str, ...] = (
-    "momentum", "volatility", "rsi", "macd", "bbands", "atr",
-    "value", "quality", "growth", "size", "beta", "garch_vol",
+    "momentum",
+    "volatility",
+    "rsi",
+    "macd",
+    "bbands",
+    "atr",
+    "value",
+    "quality",
+    "growth",
+    "size",
+    "beta",
+    "garch_vol",
 )

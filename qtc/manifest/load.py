@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from qtc.errors import Diagnostic, Location, Severity
 from qtc.manifest.compose import SET, Composed, compose
-from qtc.manifest.document import Origin, from_user_tree
 from qtc.manifest.diagnostics import Mapper
+from qtc.manifest.document import Origin, from_user_tree
 from qtc.manifest.paths import UserPath
 from qtc.manifest.secrets import find_secrets
 from qtc.manifest.strategy import Strategy

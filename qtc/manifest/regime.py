@@ -45,8 +45,12 @@ class VixRegime(_OverlayBase):
 
     kind: Literal["vix"] = spec(description="Regime kind.", unit="kind", example="vix")
     threshold: float = spec(
-        30.0, description="VIX level above which exposure is cut.", unit="VIX points",
-        example=30.0, gt=0, le=150,
+        30.0,
+        description="VIX level above which exposure is cut.",
+        unit="VIX points",
+        example=30.0,
+        gt=0,
+        le=150,
     )
 
 

@@ -89,9 +89,7 @@ def model_at(path: UserPath, tree: dict[str, Any]) -> type[BaseModel] | None:
 
 def _submodel(annotation: Any) -> type[BaseModel] | None:
     """The single model type inside an annotation, if any."""
-    found = [
-        a for a in _flatten(annotation) if isinstance(a, type) and issubclass(a, BaseModel)
-    ]
+    found = [a for a in _flatten(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
     return found[0] if len(found) == 1 else None
 
 

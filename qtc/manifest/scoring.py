@@ -90,5 +90,7 @@ class SelectionSection(Section):
     @model_validator(mode="after")
     def _one_rule(self) -> SelectionSection:
         if self.top_n is not None and self.quantile is not None:
-            raise FieldProblem("quantile", "set either selection.top_n or selection.quantile, not both")
+            raise FieldProblem(
+                "quantile", "set either selection.top_n or selection.quantile, not both"
+            )
         return self

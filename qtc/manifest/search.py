@@ -31,7 +31,7 @@ class SearchRange(Section):
 
     def values(self) -> list[float]:
         """Expand the range into its candidate values."""
-        count = int(round((self.max - self.min) / self.step)) + 1
+        count = round((self.max - self.min) / self.step) + 1
         return [self.min + i * self.step for i in range(count)]
 
 

@@ -21,7 +21,6 @@ _SECRET = re.compile(
 )
 
 
-
 def is_secret_key(key: str) -> bool:
     """True when a key name looks like it holds a credential."""
     return bool(_SECRET.search(key)) and not key.lower().endswith("_env")

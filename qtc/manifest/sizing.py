@@ -56,10 +56,16 @@ class EqualSizing(_SizingBase):
 class InverseVolSizing(_LookbackSizing):
     """Weights proportional to 1 / volatility."""
 
-    kind: Literal["inverse_vol"] = spec(description="Sizing kind.", unit="kind", example="inverse_vol")
+    kind: Literal["inverse_vol"] = spec(
+        description="Sizing kind.", unit="kind", example="inverse_vol"
+    )
     lookback: int = spec(
-        63, description="Daily returns used to estimate volatility.", unit="trading days",
-        example=63, ge=5, le=2520,
+        63,
+        description="Daily returns used to estimate volatility.",
+        unit="trading days",
+        example=63,
+        ge=5,
+        le=2520,
     )
 
 
@@ -97,7 +103,9 @@ class HrpSizing(_LookbackSizing):
 class MaxSharpeSizing(_LookbackSizing):
     """Long-only maximum Sharpe ratio portfolio (riskfolio-lib)."""
 
-    kind: Literal["max_sharpe"] = spec(description="Sizing kind.", unit="kind", example="max_sharpe")
+    kind: Literal["max_sharpe"] = spec(
+        description="Sizing kind.", unit="kind", example="max_sharpe"
+    )
     covariance: Literal["sample", "ledoit_wolf"] = spec(
         "ledoit_wolf", description="Covariance estimator.", unit="estimator", example="ledoit_wolf"
     )

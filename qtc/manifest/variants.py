@@ -36,7 +36,7 @@ def leaf_paths(node: Any, prefix: UserPath = ()) -> list[UserPath]:
 
 
 def with_values(
-    strategy: Strategy, values: Mapping[str | UserPath, Any], *, label: str = SET
+    strategy: Strategy, values: Mapping[Any, Any], *, label: str = SET
 ) -> tuple[Strategy | None, list[Diagnostic]]:
     """Return the strategy with `values` set at their key paths, re-validated.
 
