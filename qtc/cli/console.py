@@ -9,6 +9,7 @@ writing to a terminal, so snapshots are stable.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -19,11 +20,13 @@ from rich.text import Text
 from rich.tree import Tree
 
 from qtc.errors import Diagnostic, QtcError, Severity, StrategyError
+from qtc.manifest.secrets import is_secret_key
 
 if TYPE_CHECKING:
     from qtc.compile.explain import Node
 
 PLAIN_WIDTH = 100
+_ASSIGNMENT = re.compile(r"^(\s*)([A-Za-z0-9_.\"' -]+?)(\s*=\s*)(.*)$")
 
 
 def _console(stream: TextIO) -> Console:
@@ -132,13 +135,24 @@ def _frame(source: str, line_no: int, col: int, length: int) -> list[str]:
     gutter = " " * width
     frame = [f"{gutter} |"]
     if line_no >= 2 and src_lines[line_no - 2].strip():
-        frame.append(f"{line_no - 1:>{width}} | {src_lines[line_no - 2]}")
-    text = src_lines[line_no - 1]
+        frame.append(f"{line_no - 1:>{width}} | {redact(src_lines[line_no - 2])}")
+    text = redact(src_lines[line_no - 1])
     frame.append(f"{line_no:>{width}} | {text}")
     if col > 0:
         span = max(1, min(length, max(1, len(text) - col + 1)))
         frame.append(f"{gutter} | {' ' * (col - 1)}{'^' * span}")
     return frame
+
+
+def redact(text: str) -> str:
+    """Hide the value of a secret-looking `key = value` line (never echo credentials)."""
+    match = _ASSIGNMENT.match(text)
+    if match is None:
+        return text
+    key = match.group(2).strip().strip("\"'").split(".")[-1]
+    if not is_secret_key(key):
+        return text
+    return f"{match.group(1)}{match.group(2)}{match.group(3)}\"<redacted>\""
 
 
 def tree(node: Node) -> None:

@@ -17,9 +17,13 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
 
 
 class Section(BaseModel):
-    """Base of every manifest model: frozen, unknown keys forbidden."""
+    """Base of every manifest model: frozen, strict types, unknown keys forbidden.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
+    Strict: `top_n = "50"` or `paper = "yes"` are type errors, not silently converted
+    (dates are the exception: `start = "2005-01-01"` is accepted like `start = 2005-01-01`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 def spec(

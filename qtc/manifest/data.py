@@ -15,18 +15,21 @@ class DataSection(Section):
     start: dt.date = spec(
         description="First date of the backtest; factor warm-up is read from before it.",
         unit="YYYY-MM-DD",
+        strict=False,
         example="2005-01-01",
     )
     end: dt.date | None = spec(
         None,
         description="Last date of the backtest; default: the last date in the lake (or `as_of`).",
         unit="YYYY-MM-DD",
+        strict=False,
         example="2023-10-18",
     )
     history_start: dt.date | None = spec(
         None,
         description="Earliest date the pipeline may read for warm-up; default: as much as needed.",
         unit="YYYY-MM-DD",
+        strict=False,
         example="2004-01-01",
     )
     benchmark: str = spec(

@@ -26,14 +26,14 @@ class _UniverseBase(Section):
         example=252,
         ge=0,
     )
-    exclude: tuple[str, ...] = spec(
-        (),
+    exclude: list[str] = spec(
+        [],
         description="Symbols never traded, whatever their score.",
         unit="symbols",
         example=["GE"],
     )
-    sectors: tuple[str, ...] = spec(
-        (),
+    sectors: list[str] = spec(
+        [],
         description="Keep only these sectors (from the lake's `symbols`); empty = all.",
         unit="sector names",
         example=["Information Technology"],
@@ -50,7 +50,7 @@ class SymbolsUniverse(_UniverseBase):
     """A fixed list of symbols (survivorship-prone for past dates)."""
 
     kind: Literal["symbols"] = spec(description="Universe kind.", unit="kind", example="symbols")
-    symbols: tuple[str, ...] = spec(
+    symbols: list[str] = spec(
         description="The symbols to consider.",
         unit="symbols",
         example=["AAPL", "MSFT", "JNJ"],
