@@ -152,14 +152,14 @@ def redact(text: str) -> str:
     key = match.group(2).strip().strip("\"'").split(".")[-1]
     if not is_secret_key(key):
         return text
-    return f"{match.group(1)}{match.group(2)}{match.group(3)}\"<redacted>\""
+    return f'{match.group(1)}{match.group(2)}{match.group(3)}"<redacted>"'
 
 
 def tree(node: Node) -> None:
     """Print an explain tree to stdout."""
     root = Tree(Text(node.label, style="bold"))
     _grow(root, node)
-    out().print(root)
+    out().print(root, crop=False)
 
 
 def _grow(branch: Tree, node: Node) -> None:
@@ -172,7 +172,7 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> 
     """Print a table to stdout."""
     tab = Table(title=title, title_justify="left", show_edge=False)
     for col in columns:
-        tab.add_column(col)
+        tab.add_column(col, overflow="fold")
     for row in rows:
         tab.add_row(*row)
     out().print(tab)

@@ -14,7 +14,8 @@ from qtc.manifest.paths import UserPath, format_path
 from qtc.manifest.strategy import Strategy
 from qtc.manifest.universe import IndexMembersUniverse, SymbolsUniverse
 
-Locate = Callable[[UserPath], Location | None]
+Locate = Callable[..., Location | None]
+"""`locate(path, key=False)`: where a key path was written (its key or its value)."""
 
 INDEX_SIZES = {"sp500": 505, "sp400": 400, "sp600": 600, "nasdaq100": 101, "dow30": 30}
 ALL_UNIVERSE_LIMIT = 10_000
@@ -29,13 +30,14 @@ def diag(
     severity: Severity = Severity.ERROR,
     expected: str = "",
     hint: str = "",
+    at_key: bool = False,
 ) -> Diagnostic:
-    """Build a compiler diagnostic at a key path."""
+    """Build a compiler diagnostic at a key path (its value, or its key with `at_key`)."""
     return Diagnostic(
         code=code,
         message=message,
         severity=severity,
-        location=locate(path),
+        location=locate(path, key=True) if at_key else locate(path),
         key_path=format_path(path),
         expected=expected,
         hint=hint,
@@ -64,7 +66,7 @@ def check_weights(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
                 out.append(
                     diag(
                         "QTC208",
-                        ("factors", name),
+                        ("factors", name, "name"),
                         f'factor "{name}" is computed but has no scoring weight',
                         locate,
                         severity=Severity.WARNING,
@@ -103,10 +105,11 @@ def check_caps(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
     top_n = strategy.selection.top_n
     if top_n is not None and top_n * min(cap, limit) < 1.0 - 1e-9:
         invested = top_n * min(cap, limit)
+        binding = ("risk", "max_position_pct") if limit < cap else ("sizing", "max_weight")
         out.append(
             diag(
                 "QTC209",
-                ("sizing", "max_weight"),
+                binding,
                 f"{top_n} names x cap {min(cap, limit)} invests at most {invested:.0%}",
                 locate,
                 severity=Severity.WARNING,

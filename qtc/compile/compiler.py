@@ -42,8 +42,10 @@ from qtc.manifest.strategy import Strategy
 from qtc.manifest.universe import IndexMembersUniverse
 from qtc.manifest.variants import with_values
 
+LINT_PREFIX = "QTC3"
 
-def _nowhere(_: UserPath) -> Location | None:
+
+def _nowhere(_: UserPath, key: bool = False) -> Location | None:
     """Default locator: positions unknown."""
     return None
 
@@ -60,7 +62,9 @@ def analyze(
         *check_search(strategy, locate),
         *lint(strategy, as_of, locate),
     ]
-    return [d.promoted() for d in found] if strict else found
+    if not strict:
+        return found
+    return [d.promoted() if d.code.startswith(LINT_PREFIX) else d for d in found]
 
 
 def compile_strategy(

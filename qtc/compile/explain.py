@@ -14,12 +14,21 @@ from qtc.manifest.paths import toml_value
 
 CONTRACTS: dict[str, tuple[str, str]] = {
     "load_data": ("the lake", "price panel, benchmark, risk-free and listed datasets"),
-    "select_universe": ("price panel, membership, symbols", "eligible symbols per date"),
-    "compute_factors": ("price panel, fundamentals", "one value per factor, symbol and date"),
+    "select_universe": (
+        "price panel (+ membership for index_members, sectors for filters)",
+        "eligible symbols per date",
+    ),
+    "compute_factors": (
+        "price panel (+ fundamentals for fundamental factors)",
+        "one value per factor, symbol and date",
+    ),
     "score": ("factor values, sectors", "one composite score per symbol and date"),
     "select": ("scores on rebalance dates", "the names to hold at each rebalance"),
     "size": ("selection, return history", "target weights per rebalance date"),
-    "apply_risk_caps": ("target weights, macro series", "capped, regime-scaled targets"),
+    "apply_risk_caps": (
+        "target weights (+ macro series for a regime overlay)",
+        "capped, regime-scaled targets",
+    ),
     "schedule_weights": ("targets, trading calendar", "weights on execution dates"),
     "run_engine": ("scheduled weights, prices", "fills, daily equity, stop events"),
     "compute_metrics": ("daily returns, benchmark, risk-free", "performance metrics"),

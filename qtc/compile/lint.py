@@ -144,7 +144,7 @@ def _warmup(strategy: Strategy, as_of: dt.date, locate: Locate) -> list[Diagnost
                 hint="early rebalances will have missing factors; move history_start earlier",
             )
         ]
-    if need > window:
+    if need > window > 0:
         return [
             diag(
                 "QTC306",

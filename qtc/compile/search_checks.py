@@ -18,6 +18,7 @@ def check_search(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
     tree = user_tree(strategy)
     known = [format_path(p) for p in leaf_paths(tree) if p[0] not in ("search", "validate")]
     out: list[Diagnostic] = []
+    ranges = {k for k, v in strategy.search.root.items() if not isinstance(v, list)}
     for key, values in strategy.search.candidates().items():
         where = ("search", key)
         try:
@@ -35,17 +36,18 @@ def check_search(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
                     where,
                     f'search key "{key}" is not a parameter of this strategy',
                     locate,
+                    at_key=True,
                     expected="a key path such as `selection.top_n` or `factors.<name>.lookback`",
                     hint=f'did you mean "{near[0]}"?' if near else "",
                 )
             )
             continue
-        out += _check_candidates(strategy, key, values, locate)
+        out += _check_candidates(strategy, key, values, locate, is_range=key in ranges)
     return out
 
 
 def _check_candidates(
-    strategy: Strategy, key: str, values: Sequence[object], locate: Locate
+    strategy: Strategy, key: str, values: Sequence[object], locate: Locate, *, is_range: bool
 ) -> list[Diagnostic]:
     """Validate the strategy with each candidate; report the first failure per key."""
     for index, value in enumerate(values):
@@ -55,7 +57,7 @@ def _check_candidates(
             return [
                 diag(
                     "QTC205",
-                    ("search", key, index) if index else ("search", key),
+                    ("search", key) if is_range else ("search", key, index),
                     f"search candidate {value!r} for {key}: {reason}",
                     locate,
                     expected=diags[0].expected,

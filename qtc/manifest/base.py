@@ -75,12 +75,16 @@ def field_example(info: FieldInfo) -> Any:
 class FieldProblem(ValueError):  # noqa: N818 - reads as a domain term
     """A model-level check that blames one key of its table (e.g. `skip` vs `lookback`)."""
 
-    def __init__(self, key: str, message: str) -> None:
+    def __init__(self, key: str, message: str, *, expected: str, code: str = "QTC102") -> None:
         """Create the problem.
 
         Args:
             key: The key (in this table) the diagnostic should point at.
             message: What is wrong, in the user's terms.
+            expected: The relation that must hold, e.g. `skip < lookback (252)`.
+            code: Diagnostic code (QTC102 invalid value, QTC113 conflicting keys).
         """
         super().__init__(message)
         self.key = key
+        self.expected = expected
+        self.code = code

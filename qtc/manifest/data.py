@@ -44,9 +44,15 @@ class DataSection(Section):
     @model_validator(mode="after")
     def _ordered(self) -> DataSection:
         if self.end is not None and self.end <= self.start:
-            raise FieldProblem("end", "data.end must be after data.start")
+            raise FieldProblem(
+                "end",
+                "data.end must be after data.start",
+                expected=f"a date after start ({self.start})",
+            )
         if self.history_start is not None and self.history_start > self.start:
             raise FieldProblem(
-                "history_start", "data.history_start must be on or before data.start"
+                "history_start",
+                "data.history_start must be on or before data.start",
+                expected=f"a date on or before start ({self.start})",
             )
         return self

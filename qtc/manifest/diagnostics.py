@@ -27,6 +27,7 @@ from qtc.manifest.schema_walk import (
 from qtc.manifest.strategy import Strategy
 
 UNION_SECTIONS = ("universe", "sizing", "stops", "regime", "broker")
+_FAMILY = {FACTORS: "factor", "stops": "stop"}
 
 _TYPE_CODES = {
     "missing": "QTC105",
@@ -200,7 +201,7 @@ class Mapper:
 
     def _kind_note(self, path: UserPath) -> str:
         """Say which factor kind a factor key belongs to (keys differ by kind)."""
-        if len(path) > 2 and path[0] == FACTORS:
+        if len(path) > 2 and path[0] == FACTORS and path[-1] not in ("name", "kind"):
             kind = self._node((*path[:2], "kind"))
             if isinstance(kind, str):
                 return f'applies to factor kind "{kind}"'
@@ -226,7 +227,7 @@ class Mapper:
         tag = str(ctx.get("tag", ""))
         expected = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
         near = difflib.get_close_matches(tag, expected, n=1, cutoff=0.5)
-        family = "factor" if path[:1] == (FACTORS,) else str(path[0])
+        family = _FAMILY.get(str(path[0]), str(path[0]))
         return Diagnostic(
             code="QTC104",
             message=f'unknown {family} kind "{tag}"',
@@ -241,7 +242,13 @@ class Mapper:
         exc = (err.get("ctx") or {}).get("error")
         if isinstance(exc, FieldProblem):
             target = (*path, exc.key)
-            return self._simple(target, "QTC102", str(exc))
+            return Diagnostic(
+                code=exc.code,
+                message=str(exc),
+                location=self.locate(target),
+                key_path=format_path(target),
+                expected=exc.expected,
+            )
         return self._simple(path, "QTC102", _ctx_error(err))
 
     def _schema_version(self, path: UserPath) -> Diagnostic:

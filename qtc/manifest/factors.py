@@ -51,7 +51,11 @@ class MomentumFactor(_FactorBase):
     @model_validator(mode="after")
     def _skip_inside(self) -> MomentumFactor:
         if self.skip >= self.lookback:
-            raise FieldProblem("skip", "skip must be smaller than lookback")
+            raise FieldProblem(
+                "skip",
+                "skip must be smaller than lookback",
+                expected=f"skip < lookback ({self.lookback}), e.g. `skip = 21`",
+            )
         return self
 
     def warmup_days(self) -> int:
@@ -106,7 +110,11 @@ class MacdFactor(_FactorBase):
     @model_validator(mode="after")
     def _fast_below_slow(self) -> MacdFactor:
         if self.fast >= self.slow:
-            raise FieldProblem("fast", "fast must be smaller than slow")
+            raise FieldProblem(
+                "fast",
+                "fast must be smaller than slow",
+                expected=f"fast < slow ({self.slow}), e.g. `fast = 12`",
+            )
         return self
 
     def warmup_days(self) -> int:

@@ -44,9 +44,9 @@ class LoadedStrategy:
         """Diagnostics of error severity."""
         return [d for d in self.diagnostics if d.severity is Severity.ERROR]
 
-    def location_of(self, path: UserPath) -> Location | None:
-        """Where a user path was written (value position), or its nearest written ancestor."""
-        return Mapper(self.tree, self.origins, self.path).locate(path) if path else None
+    def location_of(self, path: UserPath, key: bool = False) -> Location | None:
+        """Where a user path was written (its value or key), or its nearest written ancestor."""
+        return Mapper(self.tree, self.origins, self.path).locate(path, key=key) if path else None
 
 
 def load_strategy(path: str | Path, overrides: list[str] | None = None) -> LoadedStrategy:

@@ -13,14 +13,15 @@ import re
 UserPath = tuple[str | int, ...]
 
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+_INDEX = re.compile(r"^\[\d+\]$")
 
 
 def format_path(path: UserPath) -> str:
     """Render a user path as the user writes it (`factors.mom.lookback`, `a.b[2]`)."""
     out = ""
     for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
+        if isinstance(part, int) or _INDEX.match(part):
+            out += part if isinstance(part, str) else f"[{part}]"
             continue
         key = part if _BARE.match(part) else '"' + part.replace('"', '\\"') + '"'
         out += key if not out else f".{key}"
@@ -66,6 +67,8 @@ def _segment(raw: str) -> str:
 
 def toml_value(value: object) -> str:
     """Render a value as TOML source text (inline form), for examples in messages."""
+    if value is None:
+        return "unset"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

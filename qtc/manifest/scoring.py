@@ -91,6 +91,9 @@ class SelectionSection(Section):
     def _one_rule(self) -> SelectionSection:
         if self.top_n is not None and self.quantile is not None:
             raise FieldProblem(
-                "quantile", "set either selection.top_n or selection.quantile, not both"
+                "quantile",
+                "set either selection.top_n or selection.quantile, not both",
+                expected="one of `top_n = 50` or `quantile = 0.2`",
+                code="QTC113",
             )
         return self

@@ -26,7 +26,9 @@ class SearchRange(Section):
     @model_validator(mode="after")
     def _ordered(self) -> SearchRange:
         if self.max < self.min:
-            raise FieldProblem("max", "max must be at least min")
+            raise FieldProblem(
+                "max", "max must be at least min", expected=f"max >= min ({self.min})"
+            )
         return self
 
     def values(self) -> list[float]:

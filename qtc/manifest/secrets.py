@@ -47,9 +47,10 @@ def _secret_paths(node: Any, prefix: UserPath) -> list[UserPath]:
 
 def _diagnostic(path: UserPath, origin: Origin | None) -> Diagnostic:
     """The QTC106 diagnostic for one secret-like key (value not shown)."""
+    where = "on the command line" if origin and origin.file == "--set" else "in files"
     return Diagnostic(
         code="QTC106",
-        message=f"`{format_path(path)}` looks like a credential; secrets must not be in files",
+        message=f"`{format_path(path)}` looks like a credential; secrets must not be {where}",
         location=origin.key_location() if origin else Location("<strategy>"),
         key_path=format_path(path),
         expected="no credentials in the strategy file (it is committed to git)",

@@ -1,0 +1,255 @@
+"""Atomic writes of datasets and the catalog into a lake folder.
+
+Everything is first written to a temporary folder next to the lake (same
+filesystem, so renames are atomic): the Parquet files, then `catalog.json` and
+`catalog.meta.json`. Only when all of that succeeded are the files moved in
+with `os.replace`, dataset files first and `catalog.json` last. A new lake is
+moved in as a whole folder in one rename. A failure before the move leaves the
+previous lake byte-identical; the catalog records each file's sha256, so
+`check_lake` detects the (crash-only) case of a half-moved set of files.
+
+Parquet settings are fixed (zstd level 3, statistics on, 256k-row groups) so
+that the same content gives the same file bytes with the same library versions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from qtc.errors import QtcError, UserError
+from qtc.lake.catalog import (
+    CATALOG_FILE,
+    META_FILE,
+    Catalog,
+    DatasetEntry,
+    describe_frame,
+    read_catalog,
+    read_meta,
+)
+from qtc.lake.hashing import content_sha256, file_sha256
+from qtc.lake.schema import SCHEMA_VERSION, spec
+
+PARQUET_COMPRESSION = "zstd"
+PARQUET_LEVEL = 3
+ROW_GROUP_SIZE = 262_144
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetWrite:
+    """One dataset to write, with what the catalog should say about it.
+
+    Attributes:
+        frame: The content, already in canonical shape (`schema.conform`).
+        provenance: Source files and notes for the catalog.
+        params: Parameters that shaped the content.
+        warnings: Warning counts per validation rule.
+    """
+
+    frame: pl.DataFrame
+    provenance: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+
+
+def write_parquet(df: pl.DataFrame, path: Path) -> None:
+    """Write a frame as Parquet with the lake's fixed, deterministic settings.
+
+    Args:
+        df: The frame.
+        path: Target file.
+    """
+    df.write_parquet(
+        path,
+        compression=PARQUET_COMPRESSION,
+        compression_level=PARQUET_LEVEL,
+        statistics=True,
+        row_group_size=ROW_GROUP_SIZE,
+    )
+
+
+def existing_catalog(lake_dir: Path) -> Catalog:
+    """Return the catalog of an existing lake, or an empty one for a new lake.
+
+    Args:
+        lake_dir: The lake folder (may not exist yet).
+
+    Returns:
+        The current catalog (empty when the folder is absent or empty).
+
+    Raises:
+        UserError: If the folder exists, is not empty and is not a lake, or is a file.
+    """
+    if lake_dir.exists() and not lake_dir.is_dir():
+        raise UserError(f"lake path {lake_dir} is a file, not a folder")
+    if (lake_dir / CATALOG_FILE).is_file():
+        return read_catalog(lake_dir)
+    if lake_dir.is_dir() and any(lake_dir.iterdir()):
+        raise UserError(
+            f"{lake_dir} is not empty and is not a qtc lake (no {CATALOG_FILE})",
+            hint="choose an empty or new folder for the lake",
+        )
+    return Catalog()
+
+
+def write_lake(
+    lake_dir: Path,
+    writes: Mapping[str, DatasetWrite],
+    *,
+    operation: str,
+    meta: Mapping[str, Any] | None = None,
+) -> Catalog:
+    """Write datasets into a lake atomically and update its catalog.
+
+    Datasets not named in `writes` keep their files and catalog entries.
+
+    Args:
+        lake_dir: The lake folder (created when absent).
+        writes: Dataset name -> what to write.
+        operation: Name of the operation for the volatile metadata (`ingest`, `demo`).
+        meta: Extra volatile facts per dataset (e.g. absolute source paths).
+
+    Returns:
+        The new catalog.
+
+    Raises:
+        UserError: If the folder cannot be used as a lake (not empty, no permission).
+        QtcError: If writing fails for another reason; the lake is then unchanged.
+    """
+    lake_dir = lake_dir.expanduser().absolute()
+    catalog = existing_catalog(lake_dir)
+    try:
+        lake_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{lake_dir.name}.tmp-", dir=lake_dir.parent))
+    except OSError as exc:
+        raise UserError(f"cannot create the lake next to {lake_dir}: {exc}") from exc
+    try:
+        entries = {name: _write_dataset(tmp, name, w) for name, w in writes.items()}
+        catalog = catalog.with_entries(entries)
+        (tmp / CATALOG_FILE).write_text(catalog.to_json(), encoding="utf-8")
+        new_meta = _merge_meta(read_meta(lake_dir), list(writes), operation, meta or {})
+        (tmp / META_FILE).write_text(json.dumps(new_meta, indent=2, sort_keys=True) + "\n")
+        _publish(tmp, lake_dir, [e.file for e in entries.values()])
+    except PermissionError as exc:
+        raise UserError(f"no permission to write the lake {lake_dir}: {exc}") from exc
+    except OSError as exc:
+        raise QtcError(f"writing the lake {lake_dir} failed; it is unchanged: {exc}") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return catalog
+
+
+def _write_dataset(folder: Path, name: str, write: DatasetWrite) -> DatasetEntry:
+    """Write one dataset file into a folder and build its catalog entry.
+
+    Args:
+        folder: Temporary folder.
+        name: Dataset name.
+        write: Content and catalog facts.
+
+    Returns:
+        The catalog entry.
+
+    Raises:
+        QtcError: If the frame is not in canonical shape (a programming error).
+    """
+    ds = spec(name)
+    expected = dict(ds.columns)
+    if dict(write.frame.schema) != expected:
+        raise QtcError(f"dataset {name!r} frame is not conformed: {write.frame.schema}")
+    path = folder / ds.file_name
+    write_parquet(write.frame, path)
+    return DatasetEntry(
+        name=name,
+        schema_version=SCHEMA_VERSION,
+        file=ds.file_name,
+        description=ds.description,
+        content_sha256=content_sha256(write.frame),
+        file_sha256=file_sha256(path),
+        file_bytes=path.stat().st_size,
+        params=dict(write.params),
+        provenance=dict(write.provenance),
+        warnings=dict(sorted(write.warnings.items())),
+        **describe_frame(write.frame, ds),
+    )
+
+
+def _publish(tmp: Path, lake_dir: Path, files: list[str]) -> None:
+    """Move written files from the temporary folder into the lake.
+
+    Args:
+        tmp: Temporary folder holding the files and both catalog files.
+        lake_dir: The lake folder.
+        files: Dataset file names to move.
+    """
+    if not lake_dir.exists():
+        try:
+            tmp.rename(lake_dir)
+            return
+        except OSError:
+            if not lake_dir.is_dir():
+                raise
+    for name in files:
+        os.replace(tmp / name, lake_dir / name)
+    os.replace(tmp / META_FILE, lake_dir / META_FILE)
+    os.replace(tmp / CATALOG_FILE, lake_dir / CATALOG_FILE)
+
+
+def _merge_meta(
+    old: dict[str, Any], names: list[str], operation: str, extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Build the volatile metadata, keeping entries of datasets not rewritten.
+
+    Args:
+        old: Previous metadata.
+        names: Datasets written now.
+        operation: Name of the operation.
+        extra: Extra facts, per dataset name or under `"*"` for all of them.
+
+    Returns:
+        The new metadata mapping.
+    """
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    per_dataset = dict(old.get("datasets", {}))
+    for name in names:
+        item: dict[str, Any] = {"written_at": now, "operation": operation}
+        item.update(extra.get("*", {}))
+        item.update(extra.get(name, {}))
+        per_dataset[name] = item
+    return {
+        "written_at": now,
+        "operation": operation,
+        "qtc_version": _version("qtc"),
+        "polars_version": pl.__version__,
+        "python": sys.version.split()[0],
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "datasets": per_dataset,
+    }
+
+
+def _version(package: str) -> str:
+    """Return an installed distribution's version, or `unknown`.
+
+    Args:
+        package: Distribution name.
+
+    Returns:
+        The version string.
+    """
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
