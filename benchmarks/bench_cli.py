@@ -43,19 +43,26 @@ def main() -> None:
     cases = {
         "qtc --help": [qtc, "--help"],
         f"qtc check strategies/*.toml ({len(examples)} files)": [
-            qtc, "check", *examples, "--as-of", "2024-01-02",
+            qtc,
+            "check",
+            *examples,
+            "--as-of",
+            "2024-01-02",
         ],
         "qtc compile strategies/momentum_us.toml --json": [
-            qtc, "compile", "strategies/momentum_us.toml", "--json", "--as-of", "2024-01-02",
+            qtc,
+            "compile",
+            "strategies/momentum_us.toml",
+            "--json",
+            "--as-of",
+            "2024-01-02",
         ],
     }
     print(f"{'command':<52} {'median':>8} {'min':>8} {'max':>8}  target {TARGET_S}s")
     for name, args in cases.items():
         t = time_command(args, runs)
         ok = "ok" if statistics.median(t) < TARGET_S else "SLOW"
-        print(
-            f"{name:<52} {statistics.median(t):>7.3f}s {min(t):>7.3f}s {max(t):>7.3f}s  {ok}"
-        )
+        print(f"{name:<52} {statistics.median(t):>7.3f}s {min(t):>7.3f}s {max(t):>7.3f}s  {ok}")
 
 
 if __name__ == "__main__":

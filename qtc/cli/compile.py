@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from qtc.cli.options import AsOfOpt, FormatOpt, OutputFormat, SetOpt, StrictOpt, as_of_date
+from qtc.cli.options import (
+    AsOfOpt,
+    FormatOpt,
+    OutputFormat,
+    SetOpt,
+    StrictOpt,
+    as_of_date,
+    remember_json,
+)
 
 
 def compile_(
@@ -15,7 +23,9 @@ def compile_(
     explain: Annotated[
         bool, typer.Option("--explain", help="Show what each stage requires and produces.")
     ] = False,
-    json_: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print the plan as JSON.", callback=remember_json)
+    ] = False,
     resolved: Annotated[
         bool, typer.Option("--resolved", help="Print every final value and where it came from.")
     ] = False,

@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from qtc import __version__
-from qtc.cli import check, compile, pending, schema
+from qtc.cli import check, compile, options, pending, schema
 from qtc.errors import QtcError, StrategyError
 
 
@@ -21,6 +21,7 @@ class QtcGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; map qtc errors to messages and exit codes."""
+        options.CHOSEN["format"] = options.OutputFormat.human
         try:
             return super().invoke(ctx)
         except StrategyError as exc:
@@ -44,10 +45,8 @@ class QtcGroup(TyperGroup):
 
 
 def _wants_json(ctx: Any) -> bool:
-    """True when the command line asked for `--format json` or `--json`."""
-    args = [*ctx.protected_args, *ctx.args] if hasattr(ctx, "protected_args") else ctx.args
-    words = " ".join(str(a) for a in args)
-    return "--format json" in words or "--format=json" in words or " --json" in f" {words}"
+    """True when the running command asked for JSON output (`--format json` or `--json`)."""
+    return options.CHOSEN["format"] is options.OutputFormat.json
 
 
 app = typer.Typer(

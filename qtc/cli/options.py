@@ -16,7 +16,27 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Output format: human or json.")]
+CHOSEN: dict[str, OutputFormat] = {"format": OutputFormat.human}
+"""The output format of the running command (read by the error boundary in `main`)."""
+
+
+def _remember_format(value: OutputFormat) -> OutputFormat:
+    """Option callback: record the chosen format for error rendering."""
+    CHOSEN["format"] = value
+    return value
+
+
+def remember_json(value: bool) -> bool:
+    """Option callback for `--json` flags: JSON errors too."""
+    if value:
+        CHOSEN["format"] = OutputFormat.json
+    return value
+
+
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option("--format", help="Output format: human or json.", callback=_remember_format),
+]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option(

@@ -5,10 +5,12 @@ Each is registered with its final name so `qtc --help` shows the whole tool.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import typer
 
+from qtc.cli.options import CHOSEN, OutputFormat
 from qtc.errors import QtcError
 
 PENDING: dict[str, tuple[str, str]] = {
@@ -39,6 +41,10 @@ def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
     """A command body that reports it is not implemented yet."""
 
     def command(ctx: typer.Context) -> None:
+        args = list(ctx.args)
+        pairs = itertools.pairwise(args)
+        if "--format=json" in args or ("--format", "json") in pairs:
+            CHOSEN["format"] = OutputFormat.json
         raise QtcError(
             f"`qtc {name}` is not implemented yet (planned in issue {issue}).",
             hint="`qtc check` and `qtc compile` work today",

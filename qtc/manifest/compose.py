@@ -152,6 +152,8 @@ def apply_override(out: Composed, text: str) -> None:
         path = parse_path(key)
         value = parse_value(raw_value)
         _set(out.tree, path, value)
+        if path[-1] == "kind":
+            _drop_foreign_keys(out.tree, path[:-1], out.origins)
     except ValueError as exc:
         out.diagnostics.append(_bad_override(text, str(exc), out.tree))
         return
@@ -159,6 +161,23 @@ def apply_override(out: Composed, text: str) -> None:
     out.origins[path] = origin
     for sub in _leaf_paths(value, path):
         out.origins[sub] = origin
+
+
+def _drop_foreign_keys(
+    tree: dict[str, Any], table: UserPath, origins: dict[UserPath, Origin]
+) -> None:
+    """After `--set x.kind=...`, drop keys of the table that the new kind does not have."""
+    from qtc.manifest.schema_walk import keys_of, model_at
+
+    node: Any = tree
+    for part in table:
+        node = node.get(str(part)) if isinstance(node, dict) else None
+    model = model_at(table, tree)
+    if not isinstance(node, dict) or model is None:
+        return
+    for key in [k for k in node if k not in keys_of(model)]:
+        del node[key]
+        _forget(origins, (*table, key))
 
 
 def parse_value(raw: str) -> Any:

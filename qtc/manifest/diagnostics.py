@@ -146,7 +146,7 @@ class Mapper:
         parent, key = path[:-1], str(path[-1])
         model = model_at(parent, self.tree)
         known = sorted(keys_of(model), key=lambda k: k != "kind") if model else []
-        near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        near = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
         hint = ""
         if near:
             target = (*parent, near[0])
@@ -155,7 +155,7 @@ class Mapper:
                 used.add(target)
                 hint += " (required, missing)"
         else:
-            hint = _elsewhere(key) or ""
+            hint = _other_kind(parent, key, self.tree) or _elsewhere(key) or ""
         where = f" in [{format_path(parent)}]" if parent else ""
         return Diagnostic(
             code="QTC101",
@@ -303,6 +303,25 @@ def _reason(err: ErrorDetails) -> str:
         return f"expected {ctx.get('expected')}"
     msg = err["msg"]
     return msg[0].lower() + msg[1:] if msg else "invalid"
+
+
+def _other_kind(parent: UserPath, key: str, tree: dict[str, Any]) -> str | None:
+    """If `key` belongs to other kinds of the same union, say which."""
+    section = parent[0] if parent else None
+    if section is None or (section == FACTORS and len(parent) != 2):
+        return None
+    info = keys_of(Strategy).get(str(section))
+    if info is None:
+        return None
+    annotation = info.annotation
+    if section == FACTORS:
+        from qtc.manifest.factors import FactorSpec
+
+        annotation = FactorSpec
+    kinds = [k for k, model in union_variants(annotation).items() if key in keys_of(model)]
+    if not kinds:
+        return None
+    return f"`{key}` is a key of kind " + ", ".join(f'"{k}"' for k in kinds) + " only"
 
 
 def _elsewhere(key: str) -> str | None:

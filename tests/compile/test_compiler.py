@@ -122,7 +122,7 @@ def test_search_keys_checked() -> None:
     assert found == {
         'search."factors.mom.lookbak"': "QTC204",
         'search."selection.top_n"[1]': "QTC205",
-        'search."sizing.max_weight"[2]': "QTC205",
+        'search."sizing.max_weight"': "QTC205",
     }
 
 
