@@ -133,6 +133,7 @@ def write_lake(
     try:
         lake_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{lake_dir.name}.tmp-", dir=lake_dir.parent))
+        tmp.chmod(0o755)
     except OSError as exc:
         raise UserError(f"cannot create the lake next to {lake_dir}: {exc}") from exc
     try:

@@ -266,17 +266,26 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=_FRAME_SCHEMA)
 
 
-def _fmt(template: str, *columns: str) -> pl.Expr:
+def _fmt(template: str, *values: str | pl.Expr) -> pl.Expr:
     """Format a detail string from columns, printing null values as `null`.
 
+    Built on `pl.concat_str` (polars' `pl.format` can panic on some inputs).
+
     Args:
-        template: `pl.format` template with one `{}` per column.
-        columns: Column names.
+        template: Text with one `{}` per value.
+        values: Column names or expressions, in order.
 
     Returns:
         A string expression.
     """
-    return pl.format(template, *(pl.col(c).cast(pl.String).fill_null("null") for c in columns))
+    texts = template.split("{}")
+    if len(texts) != len(values) + 1:
+        raise ValueError(f"template {template!r} needs {len(texts) - 1} values")
+    parts: list[pl.Expr] = [pl.lit(texts[0])]
+    for value, text in zip(values, texts[1:], strict=True):
+        expr = pl.col(value) if isinstance(value, str) else value
+        parts += [expr.cast(pl.String).fill_null("null"), pl.lit(text)]
+    return pl.concat_str(parts)
 
 
 def _same_symbol() -> pl.Expr:
@@ -284,42 +293,31 @@ def _same_symbol() -> pl.Expr:
     return (pl.col("symbol") == pl.col("symbol").shift(1)).fill_null(False)
 
 
-def _runs(data: pl.DataFrame, condition: pl.Expr | pl.Series, detail: pl.Expr) -> pl.DataFrame:
+def _runs(data: pl.DataFrame, condition: pl.Expr, detail: pl.Expr) -> pl.DataFrame:
     """Group consecutive rows of one symbol where a condition holds into runs.
 
     Args:
         data: Frame sorted by `symbol, date`, with `symbol` and `date` columns.
         condition: Boolean expression (null counts as false).
-        detail: Detail expression evaluated on the first row of each run.
+        detail: Detail expression, evaluated on the first row of each run only.
 
     Returns:
         One row per run: `symbol`, `date` (first), `detail` (with the run
         length and last date appended when the run is longer than one row).
     """
-    flagged = data.select(
-        "symbol",
-        "date",
-        flag=(condition if isinstance(condition, pl.Expr) else pl.lit(condition)).fill_null(False),
-        detail=detail,
-    )
-    if not flagged["flag"].any():
+    flagged = data.with_columns(__flag=condition.fill_null(False))
+    if not flagged["__flag"].any():
         return _empty()
-    new_run = (pl.col("flag") != pl.col("flag").shift(1)).fill_null(True) | ~_same_symbol()
+    new_run = (pl.col("__flag") != pl.col("__flag").shift(1)).fill_null(True) | ~_same_symbol()
     runs = (
-        flagged.with_columns(run=new_run.cum_sum())
-        .filter("flag")
-        .group_by("run", maintain_order=True)
-        .agg(
-            pl.col("symbol").first(),
-            pl.col("date").first(),
-            pl.col("detail").first(),
-            last=pl.col("date").last(),
-            n=pl.len(),
-        )
+        flagged.with_columns(__run=new_run.cum_sum())
+        .filter("__flag")
+        .group_by("__run", maintain_order=True)
+        .agg(pl.all().first(), __last=pl.col("date").last(), __n=pl.len())
     )
-    more = pl.format(" ({} consecutive rows through {})", "n", pl.col("last").cast(pl.String))
-    detail_out = pl.when(pl.col("n") > 1).then(pl.col("detail") + more).otherwise("detail")
-    return runs.select("symbol", "date", detail=detail_out.fill_null(pl.col("detail")))
+    more = _fmt(" ({} consecutive rows through {})", "__n", "__last")
+    out = pl.when(pl.col("__n") > 1).then(detail + more).otherwise(detail)
+    return runs.select("symbol", "date", detail=out)
 
 
 def _duplicates(data: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
@@ -339,7 +337,7 @@ def _duplicates(data: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
         __symbol=pl.col("symbol").first(), __date=pl.col("date").first(), __n=pl.len()
     )
     values = pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator=", ")
-    detail = pl.format("{} rows with the same ({}) = ({})", "__n", pl.lit(", ".join(keys)), values)
+    detail = _fmt("{} rows with the same ({}) = ({})", "__n", pl.lit(", ".join(keys)), values)
     return counted.select(symbol="__symbol", date="__date", detail=detail)
 
 
@@ -411,7 +409,7 @@ def _gaps(data: pl.DataFrame, calendar: Sequence[date] | None) -> pl.DataFrame:
             "n": missing[idx],
         }
     )
-    detail = pl.format("{} trading day(s) missing, {} .. {}", "n", "date", "last")
+    detail = _fmt("{} trading day(s) missing, {} .. {}", "n", "date", "last")
     return gaps.select("symbol", pl.col("date").cast(pl.Date), detail=detail)
 
 
@@ -439,7 +437,7 @@ def _stale(data: pl.DataFrame, min_days: int) -> pl.DataFrame:
         )
         .filter(pl.col("n") >= min_days)
     )
-    detail = pl.format("close unchanged at {} for {} rows, {} .. {}", "close", "n", "date", "last")
+    detail = _fmt("close unchanged at {} for {} rows, {} .. {}", "close", "n", "date", "last")
     return runs.select("symbol", "date", detail=detail)
 
 
@@ -459,7 +457,7 @@ def _extreme_moves(data: pl.DataFrame, threshold: float) -> pl.DataFrame:
         ret=pl.col("px") / pl.col("prev") - 1.0
     )
     hits = moves.filter((pl.col("prev") > 0) & (pl.col("ret").abs() > threshold))
-    detail = pl.format(
+    detail = _fmt(
         "one-day return {}% ({} -> {})",
         (pl.col("ret") * 100).round(1),
         pl.col("prev").round(4),

@@ -101,7 +101,7 @@ def _load_parent(doc: Document, parent: str, out: Composed, stack: list[Path]) -
                 location=loc,
                 key_path="extends",
                 expected='a path relative to this file, e.g. `extends = "base.toml"`',
-                hint=f"looked for {target}",
+                hint=f"looked for {Path(doc.shown).parent / parent}",
             )
         )
         out.ok = False
