@@ -50,6 +50,8 @@ def _check_candidates(
     strategy: Strategy, key: str, values: Sequence[object], locate: Locate, *, is_range: bool
 ) -> list[Diagnostic]:
     """Validate the strategy with each candidate; report the first failure per key."""
+    if is_range:
+        values = [values[0], values[-1]]  # ranges are monotone: the ends bound every candidate
     for index, value in enumerate(values):
         _, diags = with_values(strategy, {key: value}, label="[search]")
         if diags:

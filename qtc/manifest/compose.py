@@ -77,9 +77,13 @@ def _load_chain(path: Path, shown: str, out: Composed, stack: list[Path]) -> Non
 
 def _load_parent(doc: Document, parent: str, out: Composed, stack: list[Path]) -> None:
     """Resolve `extends` relative to the child file and load it (cycles reported)."""
-    target = (doc.path.parent / parent).resolve()
     where = doc.origins.get(("extends",))
     loc = where.value_location() if where else Location(doc.shown)
+    try:
+        target = (doc.path.parent / parent).resolve()
+        exists = target.is_file()
+    except (OSError, ValueError):
+        target, exists = doc.path.parent / "<invalid path>", False
     if target in stack:
         chain = " -> ".join(p.name for p in [*stack, target])
         out.diagnostics.append(
@@ -93,7 +97,7 @@ def _load_parent(doc: Document, parent: str, out: Composed, stack: list[Path]) -
         )
         out.ok = False
         return
-    if not target.is_file():
+    if not exists:
         out.diagnostics.append(
             Diagnostic(
                 code="QTC107",

@@ -12,6 +12,7 @@ from pydantic import Field, RootModel, model_validator
 
 from qtc.manifest.base import FieldProblem, Section, spec
 
+MAX_CANDIDATES = 10_000
 Scalar = bool | int | float | str
 Candidates = Annotated[list[Scalar], Field(min_length=1)]
 
@@ -29,6 +30,12 @@ class SearchRange(Section):
             raise FieldProblem(
                 "max", "max must be at least min", expected=f"max >= min ({self.min})"
             )
+        if (self.max - self.min) / self.step > MAX_CANDIDATES:
+            raise FieldProblem(
+                "step",
+                f"the range has more than {MAX_CANDIDATES} candidates",
+                expected=f"step >= {(self.max - self.min) / MAX_CANDIDATES:g}",
+            )
         return self
 
     def values(self) -> list[float]:
@@ -40,7 +47,7 @@ class SearchRange(Section):
 class SearchSpace(RootModel[dict[str, Candidates | SearchRange]]):
     """Key path -> candidates."""
 
-    model_config = {"frozen": True}
+    model_config = {"frozen": True, "allow_inf_nan": False}
 
     def candidates(self) -> dict[str, list[Scalar]]:
         """Return every key path with its list of candidate values."""
