@@ -33,10 +33,19 @@ from typing import Any
 import polars as pl
 
 from qtc.errors import UserError
+from qtc.lake.layout import CATALOG_FILE, META_FILE
 from qtc.lake.schema import SCHEMA_VERSION, DatasetSpec, dtype_name
 
-CATALOG_FILE = "catalog.json"
-META_FILE = "catalog.meta.json"
+__all__ = [
+    "CATALOG_FILE",
+    "META_FILE",
+    "Catalog",
+    "DatasetEntry",
+    "describe_frame",
+    "read_catalog",
+    "read_meta",
+]
+
 LAKE_FORMAT = "qtc-lake"
 FORMAT_VERSION = 1
 
@@ -195,7 +204,7 @@ def read_catalog(lake_dir: Path) -> Catalog:
     return _parse_catalog(data, path)
 
 
-def _parse_catalog(data: Any, path: Path) -> Catalog:
+def _parse_catalog(data: object, path: Path) -> Catalog:
     """Validate the top level of a catalog and parse its entries.
 
     Args:
@@ -209,7 +218,7 @@ def _parse_catalog(data: Any, path: Path) -> Catalog:
         UserError: If the JSON is not a qtc lake catalog this qtc understands.
     """
     if not isinstance(data, dict) or data.get("format") != LAKE_FORMAT:
-        raise UserError(f"{path} is not a qtc lake catalog (no \"format\": \"{LAKE_FORMAT}\")")
+        raise UserError(f'{path} is not a qtc lake catalog (no "format": "{LAKE_FORMAT}")')
     version = data.get("format_version")
     if version != FORMAT_VERSION:
         raise UserError(

@@ -153,6 +153,8 @@ def ingest_shared_dataset(
         LakeValidationError: If the data has error findings (nothing written).
     """
     started = time.perf_counter()
+    if fundamentals_lag_days < 0:
+        raise UserError(f"fundamentals lag must be >= 0 days, got {fundamentals_lag_days}")
     src = Path(src_dir).expanduser()
     lake = Path(lake_dir).expanduser()
     existing_catalog(lake)
@@ -165,7 +167,7 @@ def ingest_shared_dataset(
     }
     meta = {"*": {"source": str(src.absolute())}}
     catalog = write_lake(lake, writes, operation="ingest_shared_dataset", meta=meta)
-    return make_report(lake, catalog, writes, findings, started)
+    return make_report(lake, catalog, writes, findings, started=started)
 
 
 def ingest_prices(
@@ -216,7 +218,7 @@ def ingest_prices(
     meta = {dataset: {"source": str(src_path.absolute()), "mode": mode}}
     new_catalog = write_lake(lake, writes, operation="ingest_prices", meta=meta)
     notes = (f"mode {mode}", f"{len(read.files)} file(s) read", f"{read.dropped_rows} empty rows")
-    return make_report(lake, new_catalog, writes, findings, started, notes)
+    return make_report(lake, new_catalog, writes, findings, started=started, notes=notes)
 
 
 def merge_prices(
@@ -235,7 +237,7 @@ def merge_prices(
     if existing is None:
         return incoming
     if mode == "replace_symbols":
-        symbols = incoming["symbol"].unique()
+        symbols = incoming["symbol"].unique().to_list()
         return pl.concat([existing.filter(~pl.col("symbol").is_in(symbols)), incoming])
     both = pl.concat([existing, incoming])
     if mode == "upsert":
@@ -248,6 +250,7 @@ def make_report(
     catalog: Catalog,
     writes: Mapping[str, DatasetWrite],
     findings: Mapping[str, list[Finding]],
+    *,
     started: float,
     notes: tuple[str, ...] = (),
 ) -> IngestReport:

@@ -162,7 +162,12 @@ def _read_raw(path: Path) -> pl.DataFrame:
             return pl.read_parquet(path)
         return pl.read_csv(path, infer_schema=False, null_values=list(NULL_STRINGS))
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise UserError(f"cannot read {path}: {exc}") from exc
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(
+            f"cannot read {path}: {first_line}",
+            hint="a CSV needs a header row and the same number of fields on every row; "
+            "a Parquet file must be valid Parquet",
+        ) from exc
 
 
 def normalize_header(name: str) -> str:

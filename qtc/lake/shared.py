@@ -51,7 +51,7 @@ import polars as pl
 
 from qtc.errors import UserError
 from qtc.lake.hashing import file_sha256
-from qtc.lake.schema import BAR_COLUMNS, FUNDAMENTAL_FIELDS, PRICE_FIELDS, YIELD_COLUMNS, conform
+from qtc.lake.schema import BAR_COLUMNS, FUNDAMENTAL_FIELDS, YIELD_COLUMNS, conform
 
 SHARED_FILES: dict[str, str] = {
     "prices": "prices_daily.parquet",
@@ -261,7 +261,9 @@ def load_membership(src: Path) -> Loaded:
     last_commit = df.group_by("snapshot_date").agg(pl.col("commit").sort_by("row").last())
     df = df.join(last_commit, on=["snapshot_date", "commit"], how="semi")
     df = df.select(
-        index=pl.lit("sp500"), snapshot_date="snapshot_date", symbol=_rename_tickers(pl.col("symbol"))
+        index=pl.lit("sp500"),
+        snapshot_date="snapshot_date",
+        symbol=_rename_tickers(pl.col("symbol")),
     ).unique()
     notes = (
         "snapshot_date is the git commit date of the constituents list, not the effective date",

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -42,7 +42,7 @@ from qtc.lake.catalog import (
 from qtc.lake.hashing import content_sha256, file_sha256
 from qtc.lake.schema import SCHEMA_VERSION, spec
 
-PARQUET_COMPRESSION = "zstd"
+PARQUET_COMPRESSION: Final = "zstd"
 PARQUET_LEVEL = 3
 ROW_GROUP_SIZE = 262_144
 

@@ -101,10 +101,9 @@ class Finding:
 
     def __str__(self) -> str:
         """Render as `error prices/duplicate AAPL 2020-01-02: detail`."""
-        where = " ".join(str(x) for x in (self.symbol, self.date) if x is not None)
-        return f"{self.severity.value} {self.dataset}/{self.rule} {where}: {self.detail}".replace(
-            "  ", " "
-        )
+        parts = [self.severity.value, f"{self.dataset}/{self.rule}"]
+        parts += [str(x) for x in (self.symbol, self.date) if x is not None]
+        return f"{' '.join(parts)}: {self.detail}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,525 @@
+"""Reading a lake: the point-in-time panel API used by the backtest pipeline.
+
+`Lake(path)` opens a lake folder (its `catalog.json`) and reads datasets with
+lazy polars scans (predicate pushdown on symbol and date, projection of the
+requested columns only). Long frames are `date, symbol, ...`; wide frames and
+matrices are aligned to the lake's trading calendar (the distinct dates of
+`prices`) within the requested window. See `qtc.lake.pit` for the
+point-in-time rules of membership, fundamentals and series.
+
+A symbol's history ends on its last row: `last_dates()` reports each symbol's
+first and last date, and matrices hold NaN after the last date, so the
+pipeline can liquidate a position at the last price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from qtc.errors import UserError
+from qtc.lake.catalog import Catalog, DatasetEntry, read_catalog
+from qtc.lake.dates import DateLike, DatesLike, check_window, optional_date, to_date_series
+from qtc.lake.pit import align_series, fundamentals_asof, members_asof
+from qtc.lake.schema import BAR_COLUMNS, FUNDAMENTAL_FIELDS, MACRO_COLUMNS
+from qtc.lake.sql import run_query
+
+
+class Lake:
+    """A lake folder opened for reading.
+
+    Attributes:
+        path: The lake folder.
+        catalog: Its catalog.
+    """
+
+    def __init__(self, path: str | PathLike[str]) -> None:
+        """Open a lake.
+
+        Args:
+            path: The lake folder.
+
+        Raises:
+            UserError: If the folder is not a readable lake.
+        """
+        self.path = Path(path).expanduser()
+        self.catalog: Catalog = read_catalog(self.path)
+        self._calendar: np.ndarray | None = None
+        self._last_dates: pl.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        """Return `Lake('/path', datasets=[...])`."""
+        return f"Lake({str(self.path)!r}, datasets={list(self.catalog.datasets)})"
+
+    # -- datasets ---------------------------------------------------------------------------
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        """Names of the datasets in the lake."""
+        return tuple(self.catalog.datasets)
+
+    def has(self, name: str) -> bool:
+        """Return whether the lake holds a dataset.
+
+        Args:
+            name: Dataset name.
+
+        Returns:
+            True if present.
+        """
+        return name in self.catalog.datasets
+
+    def entry(self, name: str) -> DatasetEntry:
+        """Return the catalog entry of a dataset.
+
+        Args:
+            name: Dataset name.
+
+        Returns:
+            The entry.
+
+        Raises:
+            UserError: If the lake has no such dataset.
+        """
+        try:
+            return self.catalog.datasets[name]
+        except KeyError:
+            raise UserError(
+                f"lake {self.path} has no {name!r} dataset (it has: {', '.join(self.datasets)})",
+                hint="ingest it with `qtc data ingest`, or use the demo lake",
+            ) from None
+
+    def file(self, name: str) -> Path:
+        """Return the Parquet file of a dataset, checking that it exists.
+
+        Args:
+            name: Dataset name.
+
+        Returns:
+            The file path.
+
+        Raises:
+            UserError: If the dataset or its file is missing.
+        """
+        path = self.path / self.entry(name).file
+        if not path.is_file():
+            raise UserError(
+                f"lake {self.path} is damaged: {path.name} is missing",
+                hint="run `qtc data check`, then re-ingest",
+            )
+        return path
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        """Return a lazy scan of a dataset.
+
+        Args:
+            name: Dataset name.
+
+        Returns:
+            The lazy frame.
+        """
+        return pl.scan_parquet(self.file(name))
+
+    def read(self, name: str) -> pl.DataFrame:
+        """Read a whole dataset.
+
+        Args:
+            name: Dataset name.
+
+        Returns:
+            The frame.
+        """
+        return pl.read_parquet(self.file(name))
+
+    def dataset_hashes(self) -> dict[str, str]:
+        """Return each dataset's stable content sha256 (for run provenance)."""
+        return {name: e.content_sha256 for name, e in self.catalog.datasets.items()}
+
+    def info(self) -> list[dict[str, Any]]:
+        """Return one JSON-ready row per dataset for `qtc data info`."""
+        return [
+            {
+                "dataset": e.name,
+                "rows": e.rows,
+                "symbols": e.symbols,
+                "min_date": e.min_date,
+                "max_date": e.max_date,
+                "columns": [n for n, _ in e.columns],
+                "file_bytes": e.file_bytes,
+                "content_sha256": e.content_sha256,
+                "warnings": e.warnings,
+                "params": e.params,
+                "description": e.description,
+            }
+            for e in self.catalog.datasets.values()
+        ]
+
+    # -- prices ---------------------------------------------------------------------------------
+
+    def calendar(self, start: DateLike | None = None, end: DateLike | None = None) -> np.ndarray:
+        """Return the trading calendar: distinct dates of `prices` within a window.
+
+        Args:
+            start: First date (inclusive) or None.
+            end: Last date (inclusive) or None.
+
+        Returns:
+            Sorted `datetime64[D]` array.
+        """
+        if self._calendar is None:
+            dates = self.scan("prices").select(pl.col("date").unique()).collect()["date"]
+            self._calendar = np.sort(dates.to_numpy().astype("datetime64[D]"))
+        lo, hi = _window(start, end)
+        cal = self._calendar
+        first = 0 if lo is None else int(np.searchsorted(cal, np.datetime64(lo, "D")))
+        last = (
+            len(cal) if hi is None else int(np.searchsorted(cal, np.datetime64(hi, "D"), "right"))
+        )
+        return cal[first:last]
+
+    def prices(
+        self,
+        symbols: Sequence[str] | None = None,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        columns: Sequence[str] = BAR_COLUMNS,
+        wide: bool = False,
+    ) -> pl.DataFrame:
+        """Read prices for a symbol set and date window.
+
+        Args:
+            symbols: Symbols to read; None = all.
+            start: First date (inclusive) or None.
+            end: Last date (inclusive) or None.
+            columns: Value columns among open/high/low/close/adj_close/volume.
+            wide: Return one column per symbol (needs exactly one value column),
+                one row per calendar date in the window, nulls where missing.
+
+        Returns:
+            Long frame `date, symbol, *columns` sorted by symbol then date, or a
+            wide frame `date, <symbol>...`.
+
+        Raises:
+            UserError: For unknown columns, a bad window, or wide with several columns.
+        """
+        cols = _check_columns(columns, BAR_COLUMNS, "prices")
+        long = self._bars("prices", symbols, start, end, cols).collect()
+        if not wide:
+            return long
+        if len(cols) != 1:
+            raise UserError(f"wide prices need exactly one column, got {', '.join(cols)}")
+        dates, names, matrix = self._matrix(long, cols[0], symbols, start, end)
+        return _wide_frame(dates, names, matrix, long.schema[cols[0]])
+
+    def adj_close_matrix(
+        self,
+        symbols: Sequence[str] | None = None,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+    ) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Read adj_close as a dense float64 matrix aligned to the trading calendar.
+
+        Args:
+            symbols: Symbols (columns, in this order; unknown ones are all NaN);
+                None = every symbol, sorted.
+            start: First date (inclusive) or None.
+            end: Last date (inclusive) or None.
+
+        Returns:
+            `(dates, symbols, values)`: `datetime64[D]` calendar dates in the
+            window, the column symbols, and a `(len(dates), len(symbols))`
+            float64 array with NaN where a symbol has no row.
+        """
+        long = self._bars("prices", symbols, start, end, ("adj_close",)).collect()
+        return self._matrix(long, "adj_close", symbols, start, end)
+
+    def benchmark(
+        self,
+        symbol: str = "SPY",
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        columns: Sequence[str] = BAR_COLUMNS,
+    ) -> pl.DataFrame:
+        """Read one benchmark series.
+
+        Args:
+            symbol: Benchmark symbol (`SPY`, `^GSPC`, ...).
+            start: First date (inclusive) or None.
+            end: Last date (inclusive) or None.
+            columns: Value columns.
+
+        Returns:
+            Frame `date, symbol, *columns` sorted by date.
+
+        Raises:
+            UserError: If the lake has no such benchmark.
+        """
+        cols = _check_columns(columns, BAR_COLUMNS, "benchmarks")
+        known = self.scan("benchmarks").select(pl.col("symbol").unique()).collect()["symbol"]
+        if symbol not in set(known.to_list()):
+            raise UserError(
+                f"no benchmark {symbol!r} in the lake; available: {', '.join(sorted(known))}"
+            )
+        return self._bars("benchmarks", [symbol], start, end, cols).collect()
+
+    def last_dates(self) -> pl.DataFrame:
+        """Return each symbol's first and last date in `prices` and its row count.
+
+        Returns:
+            Frame `symbol, first_date, last_date, rows` sorted by symbol.
+        """
+        if self._last_dates is None:
+            self._last_dates = (
+                self.scan("prices")
+                .group_by("symbol")
+                .agg(
+                    first_date=pl.col("date").min(),
+                    last_date=pl.col("date").max(),
+                    rows=pl.len(),
+                )
+                .sort("symbol")
+                .collect()
+            )
+        return self._last_dates
+
+    def symbols(self) -> pl.DataFrame:
+        """Return the `symbols` dataset (`symbol, name, sector, industry`)."""
+        return self.read("symbols")
+
+    # -- point in time ------------------------------------------------------------------------
+
+    def membership_asof(self, index: str = "sp500", dates: DatesLike | None = None) -> pl.DataFrame:
+        """Return the members of an index in force on each date.
+
+        Args:
+            index: Index name (`sp500`).
+            dates: Dates; None = the trading calendar.
+
+        Returns:
+            Frame `date, symbol` (no rows for dates before the first snapshot).
+
+        Raises:
+            UserError: If the lake has no such index.
+        """
+        rows = self.scan("membership").filter(pl.col("index") == index).collect()
+        if rows.is_empty():
+            known = self.scan("membership").select(pl.col("index").unique()).collect()["index"]
+            raise UserError(f"no index {index!r} in the lake; available: {', '.join(known)}")
+        return members_asof(rows, self._dates(dates))
+
+    def fundamentals_asof(
+        self,
+        symbols: Sequence[str] | None = None,
+        dates: DatesLike | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pl.DataFrame:
+        """Return the latest published fundamentals of each symbol on each date.
+
+        Args:
+            symbols: Symbols; None = every symbol in `fundamentals`.
+            dates: Dates; None = the trading calendar.
+            fields: Canonical fields; None = all of `FUNDAMENTAL_FIELDS`.
+
+        Returns:
+            Frame `date, symbol, fiscal_year, period_end, publish_date, source,
+            *fields`; a row is visible from its publish date on.
+        """
+        chosen = _check_columns(fields or FUNDAMENTAL_FIELDS, FUNDAMENTAL_FIELDS, "fundamentals")
+        table = self.read("fundamentals")
+        names = list(symbols) if symbols is not None else table["symbol"].unique().sort().to_list()
+        return fundamentals_asof(table, names, self._dates(dates), chosen)
+
+    def rates(
+        self, dates: DatesLike | None = None, *, max_stale_days: int | None = 10
+    ) -> pl.DataFrame:
+        """Return the daily risk-free return aligned to dates.
+
+        Args:
+            dates: Dates; None = the trading calendar.
+            max_stale_days: Calendar days a value may be carried forward; None = no limit.
+
+        Returns:
+            Frame `date, rf` (rf as a decimal return per day).
+        """
+        return align_series(self.read("rates"), self._dates(dates), ["rf"], max_stale_days)
+
+    def macro(
+        self,
+        dates: DatesLike | None = None,
+        columns: Sequence[str] | None = None,
+        *,
+        max_stale_days: int | None = 10,
+    ) -> pl.DataFrame:
+        """Return VIX and treasury yields aligned to dates.
+
+        Args:
+            dates: Dates; None = the trading calendar.
+            columns: Columns among `vix, y_1m ... y_30y`; None = all.
+            max_stale_days: Calendar days a value may be carried forward; None = no limit.
+
+        Returns:
+            Frame `date, *columns`.
+        """
+        cols = _check_columns(columns or MACRO_COLUMNS, MACRO_COLUMNS, "macro")
+        return align_series(self.read("macro"), self._dates(dates), cols, max_stale_days)
+
+    # -- SQL ------------------------------------------------------------------------------------
+
+    def query(self, sql: str) -> pl.DataFrame:
+        """Run SQL over DuckDB views named after each dataset.
+
+        Args:
+            sql: A query, e.g. `SELECT symbol, count(*) FROM prices GROUP BY 1`.
+
+        Returns:
+            The result as a polars frame (empty for statements without a result).
+
+        Raises:
+            UserError: If DuckDB rejects the query.
+        """
+        return run_query({name: self.file(name) for name in self.datasets}, sql)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _dates(self, dates: DatesLike | None) -> pl.Series:
+        """Return the requested dates as a sorted Date series (default: the calendar).
+
+        Args:
+            dates: Dates or None.
+
+        Returns:
+            Sorted unique Date series named `date`.
+        """
+        if dates is None:
+            return pl.Series("date", self.calendar())
+        return to_date_series(dates)
+
+    def _bars(
+        self,
+        name: str,
+        symbols: Sequence[str] | None,
+        start: DateLike | None,
+        end: DateLike | None,
+        columns: Sequence[str],
+    ) -> pl.LazyFrame:
+        """Build a filtered, projected scan of `prices` or `benchmarks`.
+
+        Args:
+            name: Dataset name.
+            symbols: Symbols or None.
+            start: First date or None.
+            end: Last date or None.
+            columns: Value columns.
+
+        Returns:
+            Lazy frame `date, symbol, *columns`.
+        """
+        lo, hi = _window(start, end)
+        lf = self.scan(name).select("date", "symbol", *columns)
+        if symbols is not None:
+            lf = lf.filter(pl.col("symbol").is_in(list(symbols)))
+        if lo is not None:
+            lf = lf.filter(pl.col("date") >= lo)
+        if hi is not None:
+            lf = lf.filter(pl.col("date") <= hi)
+        return lf
+
+    def _matrix(
+        self,
+        long: pl.DataFrame,
+        column: str,
+        symbols: Sequence[str] | None,
+        start: DateLike | None,
+        end: DateLike | None,
+    ) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Scatter a long frame (sorted by symbol) into a calendar x symbol matrix.
+
+        Args:
+            long: Frame `date, symbol, column`, sorted by symbol.
+            column: Value column.
+            symbols: Requested symbols (column order) or None (sorted, present ones).
+            start: First date or None.
+            end: Last date or None.
+
+        Returns:
+            `(dates, symbols, float64 matrix with NaN where missing)`.
+        """
+        dates = self.calendar(start, end)
+        runs = long["symbol"].rle()
+        present = runs.struct.field("value").to_list()
+        names = list(dict.fromkeys(symbols)) if symbols is not None else sorted(set(present))
+        position = {s: i for i, s in enumerate(names)}
+        run_cols = np.array([position[s] for s in present], dtype=np.int64)
+        cols = np.repeat(run_cols, runs.struct.field("len").to_numpy())
+        day = long["date"].to_physical().to_numpy()
+        rows = np.searchsorted(dates.astype(np.int64), day)
+        values = long[column].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        matrix = np.full((len(dates), len(names)), np.nan)
+        matrix[rows, cols] = values
+        return dates, names, matrix
+
+
+def _window(start: DateLike | None, end: DateLike | None) -> tuple[date | None, date | None]:
+    """Parse and check a date window.
+
+    Args:
+        start: First date or None.
+        end: Last date or None.
+
+    Returns:
+        `(start, end)` as dates (or None).
+    """
+    lo, hi = optional_date(start, "start"), optional_date(end, "end")
+    check_window(lo, hi)
+    return lo, hi
+
+
+def _check_columns(columns: Sequence[str], allowed: Sequence[str], dataset: str) -> list[str]:
+    """Refuse unknown columns.
+
+    Args:
+        columns: Requested columns.
+        allowed: Known columns.
+        dataset: Dataset name, for messages.
+
+    Returns:
+        The requested columns as a list (duplicates removed).
+
+    Raises:
+        UserError: If a column is unknown or none is requested.
+    """
+    if isinstance(columns, str):
+        columns = [columns]
+    unknown = [c for c in columns if c not in allowed]
+    if unknown:
+        raise UserError(
+            f"{dataset} has no column(s) {', '.join(unknown)}; available: {', '.join(allowed)}"
+        )
+    if not columns:
+        raise UserError(f"no {dataset} columns requested")
+    return list(dict.fromkeys(columns))
+
+
+def _wide_frame(
+    dates: np.ndarray, names: list[str], matrix: np.ndarray, dtype: pl.DataType
+) -> pl.DataFrame:
+    """Build a wide polars frame `date, <symbol>...` with nulls where missing.
+
+    Args:
+        dates: Calendar dates.
+        names: Column symbols.
+        matrix: Values (NaN where missing).
+        dtype: Dtype of the value column (int volume is restored).
+
+    Returns:
+        The wide frame.
+    """
+    data = {name: matrix[:, i] for i, name in enumerate(names)}
+    wide = pl.DataFrame({"date": dates, **data}).with_columns(pl.col(names).fill_nan(None))
+    return wide.with_columns(pl.col(names).cast(dtype)) if names else wide
