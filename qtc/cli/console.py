@@ -63,6 +63,11 @@ def line(text: str, *, style: str = "") -> None:
     out().print(Text(text, style=style))
 
 
+def note(text: str) -> None:
+    """Print a one-line note to stderr (e.g. which lake is used)."""
+    err().print(Text(f"note: {text}", style="dim"))
+
+
 def warn(text: str) -> None:
     """Print a warning line to stderr."""
     err().print(Text(f"warning: {text}", style="yellow"))

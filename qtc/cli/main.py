@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 
 from qtc import __version__
 from qtc.cli import check, compile, options, pending, schema
+from qtc.cli.data import data_app
 from qtc.errors import QtcError, StrategyError
 
 
@@ -58,9 +59,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-data_app = typer.Typer(
-    name="data", help="The data lake: ingest, info, check, query, demo.", no_args_is_help=True
-)
 
 
 def _version(value: bool) -> None:
@@ -82,7 +80,7 @@ def _root(
 app.command("check")(check.check)
 app.command("compile")(compile.compile_)
 app.command("schema")(schema.schema)
-pending.register(app, data_app)
+pending.register(app)
 app.add_typer(data_app)
 
 

@@ -26,14 +26,6 @@ PENDING: dict[str, tuple[str, str]] = {
     "audit": ("Show or verify a rebalance audit log.", "#7"),
 }
 
-DATA_PENDING: dict[str, str] = {
-    "ingest": "Ingest Parquet/CSV prices or the shared data set into a lake.",
-    "info": "Show the lake's catalog.",
-    "check": "Run data health checks on a lake.",
-    "query": "Run SQL over the lake's datasets.",
-    "demo": "Rebuild the synthetic demo market.",
-}
-
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
@@ -54,13 +46,9 @@ def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
     return command
 
 
-def register(app: typer.Typer, data_app: typer.Typer) -> None:
-    """Register every pending command on the app and the `data` sub-app."""
+def register(app: typer.Typer) -> None:
+    """Register every pending command on the app."""
     for name, (help_text, issue) in PENDING.items():
         app.command(name, help=f"{help_text} [not implemented yet]", context_settings=CONTEXT)(
             _pending(name, issue)
-        )
-    for name, help_text in DATA_PENDING.items():
-        data_app.command(name, help=f"{help_text} [not implemented yet]", context_settings=CONTEXT)(
-            _pending(f"data {name}", "#4")
         )

@@ -80,7 +80,7 @@ def model_at(path: UserPath, tree: dict[str, Any]) -> type[BaseModel] | None:
             model = sub
         else:
             kind = node.get("kind") if isinstance(node, dict) else None
-            if kind not in variants:
+            if not isinstance(kind, str) or kind not in variants:
                 return None
             model = variants[str(kind)]
         i += 1

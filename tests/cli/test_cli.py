@@ -195,7 +195,7 @@ def test_schema_write(qtc: Callable[..., Result], tmp_path: Path) -> None:
         ("backtest", "strategies/momentum_us.toml"),
         ("rebalance", "strategies/momentum_us.toml", "--broker", "paper", "--dry-run"),
         ("report", "runs/x"),
-        ("data", "info"),
+        ("sweep", "strategies/momentum_us.toml", "--grid", "selection.top_n=10,20"),
     ],
 )
 def test_pending_commands_exit_1(
