@@ -48,20 +48,58 @@ class Strategy(Section):
         unit="path",
         example="base.toml",
     )
-    data: DataSection
-    universe: UniverseSpec = Field(default_factory=lambda: AllUniverse(kind="all"))
-    factors: list[FactorSpec] = Field(default_factory=list)
-    scoring: ScoringSection = Field(default_factory=ScoringSection)
-    selection: SelectionSection = Field(default_factory=SelectionSection)
-    sizing: SizingSpec = Field(default_factory=lambda: EqualSizing(kind="equal"))
-    rebalance: RebalanceSection = Field(default_factory=RebalanceSection)
-    costs: CostsSection = Field(default_factory=CostsSection)
-    stops: StopsSpec = Field(default_factory=lambda: NoStops(kind="none"))
-    risk: RiskSection = Field(default_factory=RiskSection)
-    regime: RegimeSpec = Field(default_factory=lambda: NoRegime(kind="none"))
-    broker: BrokerSpec = Field(default_factory=lambda: PaperBroker(kind="paper"))
-    gates: GatesSection = Field(default_factory=GatesSection, alias="validate")
-    search: SearchSpace = Field(default_factory=lambda: SearchSpace({}))
+    data: DataSection = Field(description="The backtest window and benchmark.")
+    universe: UniverseSpec = Field(
+        default_factory=lambda: AllUniverse(kind="all"),
+        description="Which symbols are eligible on each date (all | symbols | index_members).",
+    )
+    factors: list[FactorSpec] = Field(
+        default_factory=list,
+        description="Per-symbol, per-date signals; each has a unique `name` and a `kind`.",
+    )
+    scoring: ScoringSection = Field(
+        default_factory=ScoringSection,
+        description="How factors are normalized per date and combined into one score.",
+    )
+    selection: SelectionSection = Field(
+        default_factory=SelectionSection, description="Which scored symbols are held."
+    )
+    sizing: SizingSpec = Field(
+        default_factory=lambda: EqualSizing(kind="equal"),
+        description="Selected symbols to weights (equal | inverse_vol | optimizers).",
+    )
+    rebalance: RebalanceSection = Field(
+        default_factory=RebalanceSection,
+        description="Rebalance calendar, execution timing and order sizing.",
+    )
+    costs: CostsSection = Field(
+        default_factory=CostsSection, description="Trading costs charged on every fill."
+    )
+    stops: StopsSpec = Field(
+        default_factory=lambda: NoStops(kind="none"),
+        description="Per-position exits checked on every close (none | fixed | trailing | atr).",
+    )
+    risk: RiskSection = Field(
+        default_factory=RiskSection,
+        description="Portfolio limits, checked in backtests and before every live order.",
+    )
+    regime: RegimeSpec = Field(
+        default_factory=lambda: NoRegime(kind="none"),
+        description="Optional exposure overlay (none | vix | yield_curve).",
+    )
+    broker: BrokerSpec = Field(
+        default_factory=lambda: PaperBroker(kind="paper"),
+        description="Where `qtc rebalance` sends orders; credentials from the environment only.",
+    )
+    gates: GatesSection = Field(
+        default_factory=GatesSection,
+        alias="validate",
+        description="Research gates checked by `qtc validate`.",
+    )
+    search: SearchSpace = Field(
+        default_factory=lambda: SearchSpace({}),
+        description="Parameter space for sweep/evolve: key path -> candidates or a range.",
+    )
 
     def factor_names(self) -> list[str]:
         """Names of the declared factors, in file order."""
