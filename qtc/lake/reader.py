@@ -239,6 +239,35 @@ class Lake:
         long = self._bars("prices", symbols, start, end, ("adj_close",)).collect()
         return self._matrix(long, "adj_close", symbols, start, end)
 
+    def bar_matrices(
+        self,
+        columns: Sequence[str],
+        symbols: Sequence[str] | None = None,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+    ) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]]:
+        """Read several price columns as dense float64 matrices on one calendar.
+
+        Args:
+            columns: Value columns among open/high/low/close/adj_close/volume.
+            symbols: Symbols (column order) or None = every symbol, sorted.
+            start: First date (inclusive) or None.
+            end: Last date (inclusive) or None.
+
+        Returns:
+            `(dates, symbols, {column: (len(dates), len(symbols)) float64 array})`,
+            NaN where a symbol has no row.
+        """
+        cols = _check_columns(columns, BAR_COLUMNS, "prices")
+        long = self._bars("prices", symbols, start, end, cols).collect()
+        dates, names, rows, idx = self._scatter_index(long, symbols, start, end)
+        out: dict[str, np.ndarray] = {}
+        for col in cols:
+            matrix = np.full((len(dates), len(names)), np.nan)
+            matrix[rows, idx] = long[col].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            out[col] = matrix
+        return dates, names, out
+
     def benchmark(
         self,
         symbol: str = "SPY",
@@ -450,6 +479,24 @@ class Lake:
         Returns:
             `(dates, symbols, float64 matrix with NaN where missing)`.
         """
+        dates, names, rows, cols = self._scatter_index(long, symbols, start, end)
+        values = long[column].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        matrix = np.full((len(dates), len(names)), np.nan)
+        matrix[rows, cols] = values
+        return dates, names, matrix
+
+    def _scatter_index(
+        self,
+        long: pl.DataFrame,
+        symbols: Sequence[str] | None,
+        start: DateLike | None,
+        end: DateLike | None,
+    ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+        """Row (date) and column (symbol) index of every row of a long frame sorted by symbol.
+
+        Returns:
+            `(dates, symbols, row index, column index)`.
+        """
         dates = self.calendar(start, end)
         runs = long["symbol"].rle()
         present = runs.struct.field("value").to_list()
@@ -459,10 +506,7 @@ class Lake:
         cols = np.repeat(run_cols, runs.struct.field("len").to_numpy())
         day = long["date"].to_physical().to_numpy()
         rows = np.searchsorted(dates.astype(np.int64), day)
-        values = long[column].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        matrix = np.full((len(dates), len(names)), np.nan)
-        matrix[rows, cols] = values
-        return dates, names, matrix
+        return dates, names, rows, cols
 
 
 def _window(start: DateLike | None, end: DateLike | None) -> tuple[date | None, date | None]:
