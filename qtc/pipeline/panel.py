@@ -49,7 +49,7 @@ class Panel:
     @property
     def shape(self) -> tuple[int, int]:
         """(T, N)."""
-        return self.adj_close.shape  # type: ignore[return-value]
+        return (self.adj_close.shape[0], self.adj_close.shape[1])
 
     def returns(self) -> np.ndarray:
         """Daily simple returns of adj_close, (T, N); NaN on a symbol's first priced day."""
