@@ -20,7 +20,7 @@ LakeOpt = Annotated[
 ]
 
 
-def _lake(explicit: str | None) -> Any:
+def lake_for_reading(explicit: str | None) -> Any:
     """Resolve the lake to read, saying so in one line when it is the demo market."""
     from qtc import api_data
     from qtc.cli import console
@@ -74,7 +74,7 @@ def info(lake: LakeOpt = None, fmt: FormatOpt = OutputFormat.human) -> None:
     from qtc import api_data
     from qtc.cli import console
 
-    ref = _lake(lake)
+    ref = lake_for_reading(lake)
     rows = api_data.info(ref)
     if fmt is OutputFormat.json:
         console.print_json({"lake": str(ref.path), "datasets": rows})
@@ -107,7 +107,7 @@ def check(
     from qtc import api_data
     from qtc.cli import console
 
-    ref = _lake(lake)
+    ref = lake_for_reading(lake)
     findings = api_data.check(ref)
     errors = [f for f in findings if f["severity"] == "error"]
     if fmt is OutputFormat.json:
@@ -132,7 +132,7 @@ def query(
     from qtc import api_data
     from qtc.cli import console
 
-    ref = _lake(lake)
+    ref = lake_for_reading(lake)
     columns, rows = api_data.query(ref, sql, limit=limit)
     if fmt is OutputFormat.json:
         console.print_json([dict(zip(columns, r, strict=True)) for r in rows])

@@ -1,0 +1,142 @@
+"""The engine adapter on tiny markets whose answers are derived by hand (to the cent)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qtc.errors import QtcError
+from qtc.manifest.trading import CostsSection
+from qtc.pipeline.engine import EngineInput, forward_filled, last_priced_rows, run_engine
+
+DATES = np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-01-09"))
+NO_COSTS = CostsSection(commission_bps=0.0, slippage_bps=0.0)
+
+
+def run(prices: list[list[float]], rows: list[int], targets: list[list[float]], **kw: object):  # type: ignore[no-untyped-def]
+    px = np.array(prices, float)
+    inp = EngineInput(
+        dates=DATES[: len(px)],
+        symbols=[f"S{j}" for j in range(px.shape[1])],
+        prices=px,
+        first_row=kw.pop("first_row", 0),  # type: ignore[arg-type]
+        exec_rows=np.array(rows),
+        targets=np.array(targets, float),
+        initial_cash=kw.pop("cash", 1000.0),  # type: ignore[arg-type]
+        costs=kw.pop("costs", NO_COSTS),  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
+    )
+    return run_engine(inp)
+
+
+def test_two_assets_hold_then_rebalance_to_the_cent() -> None:
+    # day 0: 50% A at 10 (50 sh), 50% B at 20 (25 sh); B ends on day 4 at 22 -> sold there.
+    # day 6: all into A at 13 with 1200 -> 92.307692 sh; day 7: A = 14.
+    res = run(
+        [
+            [10, 20],
+            [11, 20],
+            [12, 20],
+            [12, 21],
+            [12, 22],
+            [13, np.nan],
+            [13, np.nan],
+            [14, np.nan],
+        ],
+        [0, 6],
+        [[0.5, 0.5], [1.0, 0.0]],
+    )
+    expected = [1000, 1050, 1100, 1125, 1150, 1200, 1200, 1200 / 13 * 14]
+    np.testing.assert_allclose(res.equity, expected, rtol=0, atol=0.005)
+    assert [e["kind"] for e in res.events] == ["rebalance", "data_ended", "rebalance"]
+    assert res.events[1] == {"date": "2020-01-05", "kind": "data_ended", "symbol": "S1"}
+    np.testing.assert_allclose(res.shares[3], [50, 25])
+    np.testing.assert_allclose(res.shares[4], [50, 0])
+
+
+def test_commission_and_slippage_to_the_cent() -> None:
+    # 10 bps commission, 0 slippage: buying 100% with 1000 USD -> nanobook trims the buy so that
+    # notional + commission <= cash: q * 10 * 1.001 <= 1000 -> notional 999.000999, fee 0.999001.
+    costs = CostsSection(commission_bps=10.0, slippage_bps=0.0)
+    res = run([[10], [10], [11]], [0], [[1.0]], costs=costs)
+    notional = 1000 / 1.001
+    assert res.costs_paid[0] == pytest.approx(notional * 0.001, abs=1e-5)
+    assert res.equity[0] == pytest.approx(1000 - notional * 0.001, abs=1e-5)
+    # cash left = 1000 - notional * 1.001 = 0; then the shares gain 10%
+    assert res.equity[2] == pytest.approx(1000 - notional * 1.001 + notional * 1.1, abs=1e-5)
+
+
+def test_slippage_moves_the_fill_price() -> None:
+    # 100 bps slippage: buy at 10.1; 1000 / 10.1 = 99.0099 shares marked at 10 -> 990.099.
+    costs = CostsSection(commission_bps=0.0, slippage_bps=100.0)
+    res = run([[10], [10]], [0], [[1.0]], costs=costs)
+    assert res.shares[0, 0] == pytest.approx(1000 / 10.1, abs=1e-6)
+    assert res.equity[0] == pytest.approx(1000 / 10.1 * 10, abs=1e-4)
+
+
+def test_whole_shares_leave_cash() -> None:
+    res = run([[30], [33]], [0], [[1.0]], fractional=False)
+    assert res.shares[0, 0] == 33  # floor(1000 / 30)
+    assert res.equity[1] == pytest.approx(10 + 33 * 33)
+
+
+def test_drawdown_exit_goes_to_cash_until_next_rebalance() -> None:
+    # 20% limit: A falls 100 -> 70 on day 2 (-30% from peak) -> sold at day 3's close (75),
+    # cash until the rebalance on day 5, which buys back in.
+    res = run(
+        [[100], [100], [70], [75], [90], [80], [88]],
+        [0, 5],
+        [[1.0], [1.0]],
+        max_drawdown_pct=0.2,
+    )
+    assert [e["kind"] for e in res.events] == ["rebalance", "drawdown_exit", "rebalance"]
+    np.testing.assert_allclose(res.equity[:5], [1000, 1000, 700, 750, 750])
+    assert res.shares[4, 0] == 0
+    assert res.equity[6] == pytest.approx(750 / 80 * 88)
+
+
+def test_target_without_price_on_execution_day_stays_cash() -> None:
+    res = run([[10, np.nan], [10, 20]], [0], [[0.5, 0.5]])
+    assert res.events[0]["unpriced_targets"] == ["S1"]
+    assert res.shares[0, 1] == 0
+    assert res.equity[1] == pytest.approx(1000)
+
+
+def test_invested_from_first_execution_only() -> None:
+    res = run([[10], [10], [20]], [1], [[1.0]])
+    np.testing.assert_allclose(res.equity, [1000, 1000, 2000])
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [([[np.nan]], "NaN"), ([[-0.1]], "long-only"), ([[1.2]], "borrow")],
+)
+def test_bad_targets_rejected_before_nanobook(targets: list[list[float]], message: str) -> None:
+    with pytest.raises(QtcError, match=message):
+        run([[10], [11]], [0], targets)
+
+
+def test_non_positive_prices_rejected() -> None:
+    with pytest.raises(QtcError, match="non-positive"):
+        run([[10], [0]], [0], [[1.0]])
+
+
+def test_long_symbols_are_aliased() -> None:
+    px = np.array([[10.0, 20.0], [11.0, 22.0]])
+    inp = EngineInput(
+        dates=DATES[:2],
+        symbols=["AVERYLONGTICKER", "BRK-B"],
+        prices=px,
+        first_row=0,
+        exec_rows=np.array([0]),
+        targets=np.array([[0.5, 0.5]]),
+        initial_cash=1000.0,
+        costs=NO_COSTS,
+    )
+    assert run_engine(inp).equity[1] == pytest.approx(1100)
+
+
+def test_helpers() -> None:
+    px = np.array([[np.nan, 1.0], [2.0, np.nan], [np.nan, np.nan], [3.0, np.nan]])
+    np.testing.assert_array_equal(forward_filled(px), [[np.nan, 1], [2, 1], [2, 1], [3, 1]])
+    np.testing.assert_array_equal(last_priced_rows(px), [3, 0])

@@ -1,0 +1,68 @@
+"""Schedule, scoring and selection on tiny inputs with obvious answers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qtc.compile.stages import Score
+from qtc.manifest.scoring import ScoringSection, SelectionSection
+from qtc.pipeline.schedule import signal_rows
+from qtc.pipeline.scoring import score
+from qtc.pipeline.selection import select
+
+DAYS = np.array(
+    ["2021-01-28", "2021-01-29", "2021-02-01", "2021-02-26", "2021-03-01", "2021-03-31"],
+    dtype="datetime64[D]",
+)
+
+
+def test_monthly_signals_are_first_day_and_month_ends() -> None:
+    rows = signal_rows(DAYS, 0, "monthly", "next_close")
+    # first day, Jan 29 (month end), Feb 26; Mar 31 is dropped: its execution is after the data
+    assert rows.tolist() == [0, 1, 3]
+    assert signal_rows(DAYS, 0, "monthly", "close").tolist() == [0, 1, 3, 5]
+    assert signal_rows(DAYS, 2, "quarterly", "next_close").tolist() == [2]
+    assert signal_rows(DAYS, 0, "daily", "next_close").tolist() == [0, 1, 2, 3, 4]
+
+
+def test_zscore_composite_and_missing_policy() -> None:
+    f = {"a": np.array([[1.0, 2.0, 3.0, np.nan]]), "b": np.array([[3.0, 2.0, 1.0, 5.0]])}
+    eligible = np.ones((1, 4), bool)
+    spec = Score(scoring=ScoringSection(winsorize=None), factor_weights={"a": 1.0, "b": 0.5})
+    s = score(spec, f, np.array([0]), eligible, ["x"] * 4)
+    za = np.array([-1.0, 0.0, 1.0]) / np.std([1, 2, 3])
+    zb = (np.array([3.0, 2, 1, 5]) - 2.75) / np.std([3, 2, 1, 5])
+    np.testing.assert_allclose(s[0, :3], za + 0.5 * zb[:3])
+    assert np.isnan(s[0, 3])  # missing "a" -> dropped
+    zero = Score(
+        scoring=ScoringSection(winsorize=None, missing="zero"), factor_weights={"a": 1.0, "b": 0.5}
+    )
+    assert score(zero, f, np.array([0]), eligible, ["x"] * 4)[0, 3] == 0.5 * zb[3]
+
+
+def test_rank_and_sector_neutral() -> None:
+    f = {"a": np.array([[10.0, 20.0, 30.0, 40.0]])}
+    spec = Score(
+        scoring=ScoringSection(method="rank", neutralize="sector"), factor_weights={"a": 1.0}
+    )
+    s = score(spec, f, np.array([0]), np.ones((1, 4), bool), ["x", "x", "y", "y"])
+    # ranks -0.5, -1/6, 1/6, 0.5; sector means -1/3 and 1/3 removed
+    np.testing.assert_allclose(s[0], [-1 / 6, 1 / 6, -1 / 6, 1 / 6])
+
+
+def test_top_n_with_buffer_keeps_incumbents() -> None:
+    scores = np.array([[5.0, 4, 3, 2, 1], [3.0, 5, 4, 2, 1], [1.0, 5, 4, 2, 3]])
+    plain = select(SelectionSection(top_n=2), scores)
+    assert plain.astype(int).tolist() == [[1, 1, 0, 0, 0], [0, 1, 1, 0, 0], [0, 1, 1, 0, 0]]
+    buffered = select(SelectionSection(top_n=2, buffer=1), scores)
+    # rebalance 2: name 0 ranks 3rd (within top_n + buffer) so it stays; name 1 ranks 1st
+    assert buffered.astype(int).tolist() == [[1, 1, 0, 0, 0], [1, 1, 0, 0, 0], [0, 1, 1, 0, 0]]
+
+
+def test_quantile_min_score_and_empty() -> None:
+    scores = np.array([[1.0, 2, 3, 4, 5], [np.nan] * 5])
+    q = select(SelectionSection(quantile=0.3), scores)
+    assert q[0].astype(int).tolist() == [0, 0, 0, 1, 1]  # ceil(0.3 * 5) = 2
+    assert not q[1].any()
+    m = select(SelectionSection(min_score=3.5), scores)
+    assert m[0].astype(int).tolist() == [0, 0, 0, 1, 1]
