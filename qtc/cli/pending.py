@@ -14,7 +14,6 @@ from qtc.cli.options import CHOSEN, OutputFormat
 from qtc.errors import QtcError
 
 PENDING: dict[str, tuple[str, str]] = {
-    "backtest": ("Run a strategy on the lake and write a run artifact.", "#5"),
     "validate": ("Signal research: IC, quantile spreads, walk-forward; gates.", "a later issue"),
     "sweep": ("Run every variant of a parameter grid, ranked.", "a later issue"),
     "evolve": ("Seeded genetic search over [search]; writes the best strategy.", "a later issue"),

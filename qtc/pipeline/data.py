@@ -21,7 +21,14 @@ PRICE_COLUMNS = ("close", "adj_close")
 OHLC_COLUMNS = ("open", "high", "low")
 
 
-def load_data(spec: LoadData, lake: Lake, *, ohlc: bool, symbols: list[str] | None) -> Panel:
+def load_data(
+    spec: LoadData,
+    lake: Lake,
+    *,
+    ohlc: bool,
+    symbols: list[str] | None,
+    benchmarks: tuple[str, ...] = (),
+) -> Panel:
     """Read the run's market data into a Panel.
 
     Args:
@@ -29,6 +36,8 @@ def load_data(spec: LoadData, lake: Lake, *, ohlc: bool, symbols: list[str] | No
         lake: The lake.
         ohlc: Also read open/high/low (ATR factors).
         symbols: Restrict to these symbols (a `symbols` universe), or None for all.
+        benchmarks: Other benchmark series to load into `extra["benchmark:<symbol>"]`
+            (beta factors against another index); the run's benchmark is always there.
 
     Returns:
         The panel; `panel.start` is the first row on or after `spec.start`.
@@ -53,7 +62,12 @@ def load_data(spec: LoadData, lake: Lake, *, ohlc: bool, symbols: list[str] | No
         keep = np.isfinite(m["adj_close"]).any(axis=0)
         names = [s for s, k in zip(names, keep, strict=True) if k]
         m = {c: v[:, keep] for c, v in m.items()}
+    bench = _benchmark(lake, spec.benchmark, dates)
+    extra = {f"benchmark:{spec.benchmark}": bench}
+    for other in benchmarks:
+        extra.setdefault(f"benchmark:{other}", _benchmark(lake, other, dates))
     return Panel(
+        extra=extra,
         dates=dates,
         symbols=names,
         adj_close=m["adj_close"],
@@ -63,7 +77,7 @@ def load_data(spec: LoadData, lake: Lake, *, ohlc: bool, symbols: list[str] | No
         low=_adjusted(m, "low") if ohlc else None,
         volume=None,
         sectors=_sectors(lake, names),
-        benchmark=_benchmark(lake, spec.benchmark, dates),
+        benchmark=bench,
         rf=_risk_free(lake, dates),
         start=int(np.searchsorted(dates, np.datetime64(spec.start))),
     )

@@ -192,7 +192,7 @@ def test_schema_write(qtc: Callable[..., Result], tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ("backtest", "strategies/momentum_us.toml"),
+        ("validate", "strategies/momentum_us.toml"),
         ("rebalance", "strategies/momentum_us.toml", "--broker", "paper", "--dry-run"),
         ("report", "runs/x"),
         ("sweep", "strategies/momentum_us.toml", "--grid", "selection.top_n=10,20"),
@@ -209,7 +209,7 @@ def test_pending_commands_exit_1(
 
 
 def test_pending_command_json(qtc: Callable[..., Result], snapshot: object) -> None:
-    result = qtc("backtest", "strategies/momentum_us.toml", "--format", "json")
+    result = qtc("evolve", "strategies/momentum_us.toml", "--format", "json")
     assert result.exit_code == 1
     assert json.loads(result.stdout) == snapshot
 

@@ -1,0 +1,106 @@
+"""The run part of the library facade: `qtc backtest` (and later sweep/validate).
+
+Heavy modules (the pipeline, polars, numpy, nanobook) are imported inside
+functions, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qtc.api import compile_file
+from qtc.api_data import LakeRef
+from qtc.errors import Diagnostic
+
+
+@dataclass
+class BacktestOutcome:
+    """A finished (or reused) backtest."""
+
+    run_dir: Path
+    run_id: str
+    reused: bool
+    strategy: str
+    window: dict[str, Any]
+    metrics: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def backtest(
+    path: str,
+    *,
+    lake: LakeRef,
+    overrides: list[str] | None = None,
+    out: Path = Path("runs"),
+    as_of: dt.date | None = None,
+    force: bool = False,
+    strict: bool = False,
+    argv: list[str] | None = None,
+) -> BacktestOutcome:
+    """Compile a strategy, run it on the lake and write (or reuse) its artifact.
+
+    Args:
+        path: Strategy file.
+        lake: The lake to read.
+        overrides: `--set` values.
+        out: Root folder of run artifacts.
+        as_of: Plan date; default: the lake's last trading date (so runs are
+            reproducible for a given lake).
+        force: Re-run even when an identical run exists.
+        strict: Lint warnings are errors.
+        argv: The command line, recorded in the volatile meta.json.
+
+    Returns:
+        The outcome with the run folder, metrics and warnings.
+    """
+    from qtc.lake import Lake
+    from qtc.outputs import artifacts
+    from qtc.pipeline.data import window_end
+    from qtc.pipeline.runner import run_plan
+
+    started = time.perf_counter()
+    store = Lake(lake.path)
+    compiled = compile_file(
+        path, overrides=overrides, as_of=as_of or window_end(store), strict=strict
+    )
+    plan = compiled.plan
+    rid = artifacts.run_id(plan.fingerprint, store.dataset_hashes())
+    folder = artifacts.run_dir(out, plan.strategy_name, rid)
+    if not force and artifacts.existing(folder, rid):
+        doc = artifacts.read_run(folder)
+        return _outcome(folder, doc, reused=True, diags=compiled.warnings)
+    artifacts.ensure_writable(out)
+    result = run_plan(plan, store)
+    changed = artifacts.previous_runs_with_other_data(out, result)
+    if changed:
+        result.warnings.append(
+            f"the data changed since earlier run(s) of this plan: {', '.join(changed)}"
+        )
+    meta = artifacts.volatile_meta(started, argv or [], path)
+    written = artifacts.write_run(result, out, meta=meta)
+    doc = artifacts.read_run(written.path)
+    outcome = _outcome(written.path, doc, reused=False, diags=compiled.warnings)
+    outcome.timings = result.timings
+    return outcome
+
+
+def _outcome(
+    folder: Path, doc: dict[str, Any], *, reused: bool, diags: list[Diagnostic]
+) -> BacktestOutcome:
+    """A BacktestOutcome from a run.json document."""
+    return BacktestOutcome(
+        run_dir=folder,
+        run_id=doc["run_id"],
+        reused=reused,
+        strategy=doc["strategy"]["name"],
+        window=doc["window"],
+        metrics=doc["metrics"],
+        warnings=list(doc.get("warnings", [])),
+        diagnostics=diags,
+    )

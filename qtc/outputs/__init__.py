@@ -1,0 +1,1 @@
+"""Outputs: versioned run artifacts and reports, written from a RunResult."""

@@ -1,0 +1,321 @@
+"""Run artifacts: `runs/<strategy>/<run_id12>/` with run.json and Parquet files.
+
+* `run.json`: schema version, run id, plan fingerprint and stages, the resolved
+  strategy, dataset hashes, versions, window, metrics, warnings, events and
+  the sha256 of every other file. Canonical (sorted keys), so identical runs
+  give identical bytes.
+* `meta.json`: volatile facts only (creation time, duration, host, command);
+  never hashed, never compared.
+* `equity.parquet` (date, equity, benchmark, strategy/benchmark returns,
+  traded notional, costs), `weights.parquet` (date, symbol, weight, shares;
+  held names only), `targets.parquet` (signal and execution dates, symbol,
+  target weight), `trades.parquet` (date, symbol, side, shares, price,
+  notional at the close; the engine's fills add slippage and commission,
+  reported per day in `equity.parquet`).
+
+The run id is the fingerprint of the plan fingerprint, the dataset hashes and
+the versions that compute results (qtc, nanobook, numpy). A folder is written
+to a temp name and renamed into place; readers refuse unknown schema versions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from qtc.compile.fingerprint import canonical_json, fingerprint, short
+from qtc.errors import QtcError, UserError
+from qtc.lake.hashing import file_sha256
+from qtc.pipeline.runner import RunResult
+
+ARTIFACT_SCHEMA = 1
+RESULT_PACKAGES = ("qtc", "nanobook", "numpy")
+
+
+@dataclass(frozen=True)
+class RunArtifact:
+    """A written (or reused) run folder."""
+
+    path: Path
+    run_id: str
+    reused: bool
+
+
+def versions() -> dict[str, str]:
+    """Versions of the packages that compute results, plus Python."""
+    out = {name: metadata.version(name) for name in RESULT_PACKAGES}
+    out["python"] = platform.python_version()
+    return out
+
+
+def run_id(plan_fingerprint: str, dataset_hashes: dict[str, str]) -> str:
+    """The run id: fingerprint of plan, data and result-affecting versions."""
+    engine = {k: v for k, v in versions().items() if k != "python"}
+    return fingerprint({"plan": plan_fingerprint, "data": dataset_hashes, "versions": engine})
+
+
+def run_dir(out: Path, strategy: str, rid: str) -> Path:
+    """Folder of a run: `<out>/<strategy>/<run_id12>`."""
+    return out / strategy / short(rid)
+
+
+def existing(path: Path, rid: str) -> bool:
+    """True when `path` holds a complete run with this id."""
+    try:
+        data = read_run(path)
+    except (UserError, OSError):
+        return False
+    files = data.get("files", {})
+    return data.get("run_id") == rid and all((path / f).is_file() for f in files)
+
+
+def write_run(result: RunResult, out: Path, *, meta: dict[str, Any]) -> RunArtifact:
+    """Write the run folder atomically (replacing an older one with the same id)."""
+    rid = run_id(result.plan.fingerprint, result.dataset_hashes)
+    final = run_dir(out, result.plan.strategy_name, rid)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".tmp-{short(rid)}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        files = _write_tables(result, tmp)
+        doc = run_document(result, rid, files)
+        (tmp / "run.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        _swap_into_place(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return RunArtifact(final, rid, reused=False)
+
+
+def _swap_into_place(tmp: Path, final: Path) -> None:
+    """Rename the finished temp folder to its final name (old one removed after)."""
+    old = final.parent / f".old-{final.name}-{os.getpid()}"
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def run_document(result: RunResult, rid: str, files: dict[str, str]) -> dict[str, Any]:
+    """The content of run.json (no volatile values)."""
+    plan = result.plan
+    return {
+        "artifact": "qtc.run",
+        "schema_version": ARTIFACT_SCHEMA,
+        "run_id": rid,
+        "plan_fingerprint": plan.fingerprint,
+        "strategy": plan.resolved,
+        "plan": json.loads(plan.to_json()),
+        "dataset_hashes": result.dataset_hashes,
+        "versions": versions(),
+        "window": {
+            "start": str(result.dates[0]),
+            "end": str(result.dates[-1]),
+            "days": len(result.dates),
+            "rebalances": len(result.signal_dates),
+        },
+        "metrics": json_safe(result.metrics),
+        "warnings": result.warnings,
+        "events": result.events,
+        "files": files,
+    }
+
+
+def _write_tables(result: RunResult, folder: Path) -> dict[str, str]:
+    """Write the Parquet files; return name -> sha256."""
+    tables = {
+        "equity.parquet": _equity_table(result),
+        "weights.parquet": _weights_table(result),
+        "targets.parquet": _targets_table(result),
+        "trades.parquet": _trades_table(result),
+    }
+    out: dict[str, str] = {}
+    for name, frame in tables.items():
+        frame.write_parquet(folder / name, compression="zstd", statistics=False)
+        out[name] = file_sha256(folder / name)
+    return out
+
+
+def _dates(values: np.ndarray) -> pl.Series:
+    """A polars Date series from datetime64 values."""
+    return pl.Series(values.astype("datetime64[D]")).cast(pl.Date)
+
+
+def _equity_table(r: RunResult) -> pl.DataFrame:
+    """Daily equity, benchmark and their returns."""
+    bench = r.benchmark
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bench_ret = np.concatenate([[np.nan], bench[1:] / bench[:-1] - 1.0])
+    return pl.DataFrame(
+        {
+            "date": _dates(r.dates),
+            "equity": r.equity,
+            "return": r.returns,
+            "benchmark": bench,
+            "benchmark_return": bench_ret,
+            "traded_notional": r.traded_notional,
+            "costs_paid": r.costs_paid,
+        }
+    )
+
+
+def _weights_table(r: RunResult) -> pl.DataFrame:
+    """Held names per day: weight and shares (long format, non-zero only)."""
+    rows, cols = np.nonzero(r.shares)
+    return pl.DataFrame(
+        {
+            "date": _dates(r.dates[rows]),
+            "symbol": np.asarray(r.symbols, dtype=object)[cols].astype(str),
+            "weight": r.weights[rows, cols],
+            "shares": r.shares[rows, cols],
+        }
+    )
+
+
+def _targets_table(r: RunResult) -> pl.DataFrame:
+    """Target weights per rebalance (non-zero only)."""
+    rows, cols = np.nonzero(r.targets)
+    return pl.DataFrame(
+        {
+            "signal_date": _dates(r.signal_dates[rows]),
+            "execution_date": _dates(r.execution_dates[rows]),
+            "symbol": np.asarray(r.symbols, dtype=object)[cols].astype(str),
+            "target_weight": r.targets[rows, cols],
+        }
+    )
+
+
+def _trades_table(r: RunResult) -> pl.DataFrame:
+    """Share changes per day, valued at the close."""
+    before = np.vstack([np.zeros((1, r.shares.shape[1])), r.shares[:-1]])
+    delta = r.shares - before
+    rows, cols = np.nonzero(np.abs(delta) > 1e-12)
+    qty = delta[rows, cols]
+    value = r.weights * r.equity[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        price = np.where(r.shares != 0, value / r.shares, np.nan)[rows, cols]
+    prev_price = _prev_price(r, before, rows, cols)
+    price = np.where(np.isfinite(price), price, prev_price)
+    return pl.DataFrame(
+        {
+            "date": _dates(r.dates[rows]),
+            "symbol": np.asarray(r.symbols, dtype=object)[cols].astype(str),
+            "side": np.where(qty > 0, "buy", "sell").astype(str),
+            "shares": np.abs(qty),
+            "price": price,
+            "notional": np.abs(qty) * price,
+        }
+    )
+
+
+def _prev_price(r: RunResult, before: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Close of a fully sold name on its sale day, from the previous day's value."""
+    value = r.weights * r.equity[:, None]
+    prev_value = np.vstack([np.zeros((1, value.shape[1])), value[:-1]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: np.ndarray = (prev_value / before)[rows, cols]
+    return out
+
+
+def json_safe(data: Any) -> Any:
+    """Replace NaN/inf floats by None, recursively (JSON has no such numbers)."""
+    if isinstance(data, dict):
+        return {k: json_safe(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [json_safe(v) for v in data]
+    if isinstance(data, float | np.floating):
+        value = float(data)
+        return value if np.isfinite(value) else None
+    if isinstance(data, np.integer):
+        return int(data)
+    return data
+
+
+def read_run(path: Path) -> dict[str, Any]:
+    """Read run.json, refusing unknown artifacts and schema versions."""
+    target = path / "run.json"
+    try:
+        data = json.loads(target.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path}: not a run folder (no run.json)") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{target}: not valid JSON ({exc})") from None
+    if data.get("artifact") != "qtc.run" or data.get("schema_version") != ARTIFACT_SCHEMA:
+        raise UserError(
+            f"{target}: run artifact schema {data.get('schema_version')!r} is not "
+            f"version {ARTIFACT_SCHEMA}, which this qtc reads",
+            hint="re-run the backtest with this version of qtc",
+        )
+    return dict(data)
+
+
+def volatile_meta(started: float, argv: list[str], strategy_file: str | None) -> dict[str, Any]:
+    """The meta.json content: when, where and how the run was made."""
+    return {
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "duration_s": round(time.perf_counter() - started, 3),
+        "host": socket.gethostname(),
+        "argv": argv,
+        "python": sys.version.split()[0],
+        "strategy_file": strategy_file,
+        "git_commit": git_commit(strategy_file),
+    }
+
+
+def git_commit(path: str | None) -> str | None:
+    """The git commit of the repository holding `path`, if any (no subprocess on failure)."""
+    if path is None:
+        return None
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(Path(path).resolve().parent), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
+
+
+def previous_runs_with_other_data(out: Path, result: RunResult) -> list[str]:
+    """Earlier runs of the same plan whose dataset hashes differ (data changed since)."""
+    folder = out / result.plan.strategy_name
+    changed: list[str] = []
+    for doc in sorted(folder.glob("*/run.json")) if folder.is_dir() else []:
+        try:
+            data = json.loads(doc.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        same_plan = data.get("plan_fingerprint") == result.plan.fingerprint
+        if same_plan and data.get("dataset_hashes") != result.dataset_hashes:
+            changed.append(doc.parent.name)
+    return changed
+
+
+def ensure_writable(out: Path) -> None:
+    """Fail early with a clear message when the output folder cannot be created."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise QtcError(f"cannot create the output folder {out}: {exc.strerror}") from None
+
+
+__all__ = ["RunArtifact", "canonical_json", "read_run", "write_run"]
