@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from qtc.errors import QtcError
+from qtc.manifest.stops import StopsSpec
 from qtc.manifest.trading import CostsSection
 
 UNITS_PER_USD = 1_000_000
@@ -62,6 +63,7 @@ class EngineInput:
         no_trade_band_bps: Skip trades whose weight change is below this.
         min_order_value: Skip orders below this notional (USD).
         max_drawdown_pct: Drawdown exit threshold, or None.
+        stops: Per-position stops (run through nanobook's `stop_cfg` on daily bars).
     """
 
     dates: np.ndarray
@@ -76,6 +78,7 @@ class EngineInput:
     no_trade_band_bps: float = 0.0
     min_order_value: float = 0.0
     max_drawdown_pct: float | None = None
+    stops: StopsSpec | None = None
 
 
 @dataclass
@@ -110,16 +113,11 @@ class _Book:
         import nanobook as nb
 
         self.inp = inp
-        self.alias = [f"s{j}" for j in range(len(inp.symbols))]
+        self.alias = aliases(len(inp.symbols))
         self.index = {a: j for j, a in enumerate(self.alias)}
-        cost = nb.CostModel(
-            commission_bps=float(inp.costs.commission_bps),
-            slippage_bps=float(inp.costs.slippage_bps),
-            min_commission=round(inp.costs.min_trade_fee * UNITS_PER_USD),
-        )
         self.portfolio = nb.Portfolio(
             round(inp.initial_cash * UNITS_PER_USD),
-            cost,
+            new_cost_model(inp.costs),
             quantity_step=MICRO_SHARES if inp.fractional else None,
             min_order_value=_units(inp.min_order_value) if inp.min_order_value else None,
             no_trade_band_bps=inp.no_trade_band_bps or None,
@@ -175,6 +173,10 @@ def run_engine(inp: EngineInput) -> EngineResult:
         QtcError: If an input is invalid (nanobook would fail silently on it).
     """
     validate(inp)
+    if stop_config(inp.stops):
+        from qtc.pipeline.engine_daily import run_daily
+
+        return run_daily(inp)
     marks = forward_filled(inp.prices)
     last_row = last_priced_rows(inp.prices)
     book = _Book(inp)
@@ -339,6 +341,32 @@ def validate(inp: EngineInput) -> None:
         raise QtcError("non-positive prices in the panel (check the lake with `qtc data check`)")
 
 
+def stop_config(stops: StopsSpec | None) -> dict[str, float]:
+    """Nanobook's `stop_cfg` for a stops spec (empty for none)."""
+    kind = getattr(stops, "kind", "none")
+    if kind == "fixed":
+        return {"fixed_stop_pct": float(stops.stop_pct)}  # type: ignore[union-attr]
+    if kind == "trailing":
+        return {"trailing_stop_pct": float(stops.trail_pct)}  # type: ignore[union-attr]
+    if kind == "atr":
+        return {
+            "atr_multiple": float(stops.multiple),  # type: ignore[union-attr]
+            "atr_period": float(stops.period),  # type: ignore[union-attr]
+        }
+    return {}
+
+
+def new_cost_model(costs: CostsSection) -> Any:
+    """Nanobook's CostModel in micro-dollar units."""
+    import nanobook as nb
+
+    return nb.CostModel(
+        commission_bps=float(costs.commission_bps),
+        slippage_bps=float(costs.slippage_bps),
+        min_commission=round(costs.min_trade_fee * UNITS_PER_USD),
+    )
+
+
 def forward_filled(prices: np.ndarray) -> np.ndarray:
     """Forward-fill each column's NaN with its last price (leading NaN stay NaN)."""
     t = prices.shape[0]
@@ -356,6 +384,11 @@ def last_priced_rows(prices: np.ndarray) -> np.ndarray:
     t = prices.shape[0]
     last = t - 1 - np.argmax(valid[::-1], axis=0)
     return np.where(valid.any(axis=0), last, -1)
+
+
+def aliases(n: int) -> list[str]:
+    """Short engine symbols (`s0`, `s1`, ...): nanobook allows at most 8 bytes."""
+    return [f"s{j}" for j in range(n)]
 
 
 def _units(usd: float) -> int:

@@ -98,7 +98,9 @@ class RunResult:
 
 def run_plan(plan: Plan, lake: Lake, *, cache: factors.FactorCache | None = None) -> RunResult:
     """Run every stage of a plan on the lake (artifacts are written by the caller)."""
-    ctx = RunContext(plan=plan, lake=lake, cache=cache or factors.FactorCache())
+    ctx = RunContext(
+        plan=plan, lake=lake, cache=cache if cache is not None else factors.FactorCache()
+    )
     for spec in plan.stages:
         step = STAGES.get(spec.stage)
         if step is None:
@@ -218,8 +220,11 @@ def _engine(spec: Any, ctx: RunContext) -> None:
             no_trade_band_bps=spec.no_trade_band_bps,
             min_order_value=spec.min_order_value,
             max_drawdown_pct=spec.max_drawdown_pct,
+            stops=spec.stops,
         )
     )
+    if spec.stops.kind != "none" and spec.max_drawdown_pct is not None:
+        ctx.warnings.append("risk.max_drawdown_pct is not applied together with stops yet")
 
 
 def _metrics(spec: Any, ctx: RunContext) -> None:

@@ -1,0 +1,175 @@
+"""The engine on daily bars, for strategies with stops (nanobook's `stop_cfg`).
+
+nanobook checks stops on closes after the rebalance and exits at that close,
+so every trading day must be a period. To keep it fast, each day's bar list
+holds only the names that are held or targeted around that day (not the
+whole universe). Rebalances use `FillPolicy.NextBarOpen` with a
+`fill_schedule` whose bar on the execution day carries that day's close as
+its open: the trade happens at the execution close, and weights on other days
+are ignored, so a stopped name stays out until the next rebalance.
+
+Differences from the event engine (documented conventions): a held symbol
+whose data ends keeps its last price until the next rebalance, where it is
+sold at that price; `max_drawdown_pct` is not applied on this path (a warning
+says so).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qtc.errors import QtcError
+from qtc.pipeline.engine import (
+    MICRO_SHARES,
+    UNITS_PER_USD,
+    EngineResult,
+    aliases,
+    forward_filled,
+    new_cost_model,
+    stop_config,
+)
+
+if TYPE_CHECKING:
+    from qtc.pipeline.engine import EngineInput
+
+
+def run_daily(inp: EngineInput) -> EngineResult:
+    """Run the schedule on daily bars with nanobook's stops; mark equity from its curve."""
+    import nanobook as nb
+
+    marks = forward_filled(inp.prices)
+    units = np.where(np.isfinite(marks), np.rint(marks * UNITS_PER_USD), 0).astype(np.int64)
+    names = aliases(len(inp.symbols))
+    relevant = _relevant(inp)
+    bars = _bars(nb, units, names, relevant, inp.first_row)
+    weights, fills, dropped = _schedule(nb, inp, units, names)
+    result = nb.backtest_weights(
+        weights,
+        bars,
+        round(inp.initial_cash * UNITS_PER_USD),
+        new_cost_model(inp.costs),
+        nb.FillPolicy.NextBarOpen,
+        quantity_step=MICRO_SHARES if inp.fractional else None,
+        min_order_value=round(inp.min_order_value * UNITS_PER_USD) or None,
+        no_trade_band_bps=inp.no_trade_band_bps or None,
+        stop_cfg=stop_config(inp.stops),
+        fill_schedule=fills,
+    )
+    days = len(inp.dates) - inp.first_row
+    curve = result["equity_curve"]
+    if len(result["returns"]) != days or len(curve) != days + 1:
+        raise QtcError("nanobook returned a short result on daily bars (invalid input)")
+    return _result(inp, marks, curve, result, dropped)
+
+
+def _relevant(inp: EngineInput) -> list[np.ndarray]:
+    """Columns needing a bar on each window day: held or targeted around it."""
+    days = len(inp.dates) - inp.first_row
+    out: list[np.ndarray] = [np.zeros(0, np.int64)] * days
+    rows = [int(r) for r in inp.exec_rows]
+    for k, row in enumerate(rows):
+        now = np.flatnonzero(inp.targets[k])
+        before = np.flatnonzero(inp.targets[k - 1]) if k else np.zeros(0, np.int64)
+        nxt = rows[k + 1] if k + 1 < len(rows) else len(inp.dates)
+        out[row - inp.first_row] = np.union1d(now, before)
+        for t in range(row + 1, nxt):
+            out[t - inp.first_row] = now
+    return out
+
+
+def _bars(
+    nb: Any, units: np.ndarray, names: list[str], relevant: list[np.ndarray], first: int
+) -> list[list[tuple[str, Any]]]:
+    """Per day, `(alias, BarPrices)` for the relevant names (close used for o/h/l/c)."""
+    bar = nb.BarPrices
+    out = []
+    for d, cols in enumerate(relevant):
+        row = units[first + d]
+        out.append(
+            [
+                (names[j], bar(int(row[j]), int(row[j]), int(row[j]), int(row[j])))
+                for j in cols
+                if row[j] > 0
+            ]
+        )
+    return out
+
+
+def _schedule(
+    nb: Any, inp: EngineInput, units: np.ndarray, names: list[str]
+) -> tuple[list[list[tuple[str, float]]], list[list[tuple[str, Any]]], list[str]]:
+    """Weights and fill bars per day: only execution days carry them."""
+    days = len(inp.dates) - inp.first_row
+    weights: list[list[tuple[str, float]]] = [[] for _ in range(days)]
+    fills: list[list[tuple[str, Any]]] = [[] for _ in range(days)]
+    dropped: list[str] = []
+    previous = np.zeros(len(names))
+    for k, row in enumerate(int(r) for r in inp.exec_rows):
+        target = inp.targets[k]
+        priced = np.isfinite(inp.prices[row]) & (units[row] > 0)
+        dropped += [inp.symbols[j] for j in np.flatnonzero((target != 0) & ~priced)]
+        cols = np.flatnonzero((target != 0) & priced)
+        order = cols[np.argsort(target[cols] - previous[cols], kind="stable")]
+        d = row - inp.first_row
+        weights[d] = [(names[j], float(target[j])) for j in order]
+        held = np.union1d(np.flatnonzero(previous), cols)
+        fills[d] = [
+            (names[j], nb.BarPrices(*(int(units[row, j]),) * 4)) for j in held if units[row, j] > 0
+        ]
+        previous = np.where(priced, target, 0.0)
+    return weights, fills, dropped
+
+
+def _result(
+    inp: EngineInput,
+    marks: np.ndarray,
+    curve: list[int],
+    result: dict[str, Any],
+    dropped: list[str],
+) -> EngineResult:
+    """Equity, shares, traded notional, costs and events from nanobook's daily output."""
+    first = inp.first_row
+    equity = np.asarray(curve[1:], dtype=float) / UNITS_PER_USD
+    index = {a: j for j, a in enumerate(aliases(len(inp.symbols)))}
+    shares = np.zeros((len(equity), len(inp.symbols)))
+    for d, holding in enumerate(result["holdings"]):
+        for alias, weight in holding:
+            j = index[alias]
+            shares[d, j] = weight * equity[d] / marks[first + d, j]
+    window = np.nan_to_num(marks[first:])
+    before = np.vstack([np.zeros((1, shares.shape[1])), shares[:-1]])
+    traded = np.abs(shares - before) * window
+    cash = equity - (shares * window).sum(axis=1)
+    prev_cash = np.concatenate([[inp.initial_cash], cash[:-1]])
+    pre_trade = prev_cash + (before * window).sum(axis=1)
+    moved = traded.sum(axis=1) > 0
+    out = EngineResult(
+        equity=equity,
+        shares=shares,
+        traded_notional=traded.sum(axis=1),
+        costs_paid=np.where(moved, np.maximum(pre_trade - equity, 0.0), 0.0),
+    )
+    for k, row in enumerate(int(r) for r in inp.exec_rows):
+        out.events.append(
+            {
+                "date": str(inp.dates[row]),
+                "kind": "rebalance",
+                "names": int((inp.targets[k] != 0).sum()),
+            }
+        )
+    for stop in result["stop_events"]:
+        out.events.append(
+            {
+                "date": str(inp.dates[first + int(stop["period_index"])]),
+                "kind": "stop",
+                "symbol": inp.symbols[index[stop["symbol"]]],
+                "reason": stop["reason"],
+                "exit_price": stop["exit_price"] / UNITS_PER_USD,
+            }
+        )
+    if dropped:
+        out.events.append({"kind": "unpriced_targets", "symbols": sorted(set(dropped))})
+    out.events.sort(key=lambda e: e.get("date", ""))
+    return out
