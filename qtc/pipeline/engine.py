@@ -341,7 +341,7 @@ def validate(inp: EngineInput) -> None:
         raise QtcError("non-positive prices in the panel (check the lake with `qtc data check`)")
 
 
-def stop_config(stops: StopsSpec | None) -> dict[str, float]:
+def stop_config(stops: StopsSpec | None) -> dict[str, float | int]:
     """Nanobook's `stop_cfg` for a stops spec (empty for none)."""
     kind = getattr(stops, "kind", "none")
     if kind == "fixed":
@@ -351,7 +351,7 @@ def stop_config(stops: StopsSpec | None) -> dict[str, float]:
     if kind == "atr":
         return {
             "atr_multiple": float(stops.multiple),  # type: ignore[union-attr]
-            "atr_period": float(stops.period),  # type: ignore[union-attr]
+            "atr_period": int(stops.period),  # type: ignore[union-attr]
         }
     return {}
 

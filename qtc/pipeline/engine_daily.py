@@ -44,7 +44,9 @@ def run_daily(inp: EngineInput) -> EngineResult:
     names = aliases(len(inp.symbols))
     relevant = _relevant(inp)
     bars = _bars(nb, units, names, relevant, inp.first_row)
-    weights, fills, dropped = _schedule(nb, inp, units, names)
+    weights, dropped = _schedule(inp, units, names)
+    execution = {int(r) - inp.first_row for r in inp.exec_rows}
+    fills = [bars[d] if d in execution else [] for d in range(len(bars))]
     result = nb.backtest_weights(
         weights,
         bars,
@@ -69,9 +71,16 @@ def _relevant(inp: EngineInput) -> list[np.ndarray]:
     days = len(inp.dates) - inp.first_row
     out: list[np.ndarray] = [np.zeros(0, np.int64)] * days
     rows = [int(r) for r in inp.exec_rows]
+    # With a no-trade band or a minimum order, nanobook may keep a position that a rebalance
+    # dropped; such a name still needs a bar, so keep every name targeted so far.
+    sticky = bool(inp.no_trade_band_bps or inp.min_order_value)
+    seen = np.zeros(0, np.int64)
     for k, row in enumerate(rows):
         now = np.flatnonzero(inp.targets[k])
         before = np.flatnonzero(inp.targets[k - 1]) if k else np.zeros(0, np.int64)
+        if sticky:
+            seen = np.union1d(seen, now)
+            now = before = seen
         nxt = rows[k + 1] if k + 1 < len(rows) else len(inp.dates)
         out[row - inp.first_row] = np.union1d(now, before)
         for t in range(row + 1, nxt):
@@ -98,12 +107,14 @@ def _bars(
 
 
 def _schedule(
-    nb: Any, inp: EngineInput, units: np.ndarray, names: list[str]
-) -> tuple[list[list[tuple[str, float]]], list[list[tuple[str, Any]]], list[str]]:
-    """Weights and fill bars per day: only execution days carry them."""
+    inp: EngineInput, units: np.ndarray, names: list[str]
+) -> tuple[list[list[tuple[str, float]]], list[str]]:
+    """Target weights per day (only execution days carry them) and unpriced targets.
+
+    The fill bar of an execution day is that day's bar list, whose open is the close.
+    """
     days = len(inp.dates) - inp.first_row
     weights: list[list[tuple[str, float]]] = [[] for _ in range(days)]
-    fills: list[list[tuple[str, Any]]] = [[] for _ in range(days)]
     dropped: list[str] = []
     previous = np.zeros(len(names))
     for k, row in enumerate(int(r) for r in inp.exec_rows):
@@ -114,12 +125,8 @@ def _schedule(
         order = cols[np.argsort(target[cols] - previous[cols], kind="stable")]
         d = row - inp.first_row
         weights[d] = [(names[j], float(target[j])) for j in order]
-        held = np.union1d(np.flatnonzero(previous), cols)
-        fills[d] = [
-            (names[j], nb.BarPrices(*(int(units[row, j]),) * 4)) for j in held if units[row, j] > 0
-        ]
         previous = np.where(priced, target, 0.0)
-    return weights, fills, dropped
+    return weights, dropped
 
 
 def _result(
@@ -138,6 +145,8 @@ def _result(
         for alias, weight in holding:
             j = index[alias]
             shares[d, j] = weight * equity[d] / marks[first + d, j]
+    # nanobook holds micro-shares (or whole shares): snap the reconstruction to that grid
+    shares = np.round(shares, 6) if inp.fractional else np.round(shares)
     window = np.nan_to_num(marks[first:])
     before = np.vstack([np.zeros((1, shares.shape[1])), shares[:-1]])
     traded = np.abs(shares - before) * window

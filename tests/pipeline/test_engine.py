@@ -140,3 +140,48 @@ def test_helpers() -> None:
     px = np.array([[np.nan, 1.0], [2.0, np.nan], [np.nan, np.nan], [3.0, np.nan]])
     np.testing.assert_array_equal(forward_filled(px), [[np.nan, 1], [2, 1], [2, 1], [3, 1]])
     np.testing.assert_array_equal(last_priced_rows(px), [3, 0])
+
+
+def test_trailing_stop_fires_and_stays_out_until_next_rebalance() -> None:
+    from qtc.manifest.stops import TrailingStop
+
+    # A: 100 -> 120 -> 90 (25% off the 120 high: stop at 20% fires, exit at 90's close)
+    # stays out on days 3-4 although still a target, re-enters at the rebalance on day 5.
+    res = run(
+        [[100], [120], [90], [95], [99], [100], [110]],
+        [0, 5],
+        [[1.0], [1.0]],
+        stops=TrailingStop(kind="trailing", trail_pct=0.2),
+    )
+    kinds = [e["kind"] for e in res.events]
+    assert kinds == ["rebalance", "stop", "rebalance"]
+    assert res.events[1]["date"] == "2020-01-03" and res.events[1]["exit_price"] == 90
+    assert (res.shares[2:5, 0] == 0).all()
+    np.testing.assert_allclose(res.equity[:5], [1000, 1200, 900, 900, 900], atol=1e-6)
+    assert res.shares[5, 0] == pytest.approx(9.0)
+    assert res.equity[6] == pytest.approx(990, abs=1e-6)
+
+
+def test_daily_stop_path_equals_event_path_when_no_stop_fires() -> None:
+    from qtc.manifest.stops import FixedStop
+
+    rng = np.random.default_rng(3)
+    px = 50 * np.exp(np.cumsum(rng.normal(0, 0.01, (8, 4)), axis=0))
+    targets = [[0.25, 0.25, 0.25, 0.25], [0.4, 0.0, 0.3, 0.3], [0.1, 0.2, 0.3, 0.4]]
+    costs = CostsSection(commission_bps=5.0, slippage_bps=3.0)
+    plain = run(px.tolist(), [0, 3, 6], targets, costs=costs)
+    stopped = run(
+        px.tolist(), [0, 3, 6], targets, costs=costs, stops=FixedStop(kind="fixed", stop_pct=0.9)
+    )
+    # The daily path marks in nanobook's integer micro-dollars, the event path in float prices:
+    # they may differ by half a micro-dollar per share held (here ~80 shares) and no more.
+    bound = 0.5e-6 * np.abs(plain.shares).sum(axis=1) + 1e-6
+    assert (np.abs(stopped.equity - plain.equity) <= bound).all()
+    np.testing.assert_allclose(stopped.shares, plain.shares, rtol=1e-9)
+    np.testing.assert_allclose(stopped.costs_paid, plain.costs_paid, atol=1e-4)
+
+
+def test_rebalance_that_selects_nothing_goes_to_cash() -> None:
+    res = run([[10], [20], [20], [40]], [0, 2], [[1.0], [0.0]])
+    np.testing.assert_allclose(res.equity, [1000, 2000, 2000, 2000])
+    assert res.shares[2, 0] == 0

@@ -1,0 +1,186 @@
+"""`qtc backtest` end to end: summary output, artifacts, reuse, byte-identical reruns.
+
+Most tests use a small synthetic demo lake (60 symbols, 2005-2010); the slow ones run every
+example strategy on the full demo market and on the real-data lake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from qtc.lake import build_demo_lake, ingest_shared_dataset
+from tests.conftest import REPO
+
+SHARED = REPO.parent / "shared" / "data"
+WINDOW = ["--set", "data.start=2007-01-02", "--set", "data.end=2010-12-30"]
+EXAMPLES = sorted(p.name for p in (REPO / "strategies").glob("*.toml"))
+
+
+@pytest.fixture(scope="module")
+def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bt_demo") / "lake"
+    build_demo_lake(path, seed=11, n_symbols=60, years=6)
+    return path
+
+
+@pytest.fixture(scope="module")
+def full_demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bt_full_demo") / "lake"
+    build_demo_lake(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def real_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (SHARED / "prices_daily.parquet").is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"shared data set not found at {SHARED}")
+        pytest.skip(f"shared data set not found at {SHARED}")
+    path = tmp_path_factory.mktemp("bt_real") / "lake"
+    ingest_shared_dataset(SHARED, path)
+    return path
+
+
+def masked(text: str, *paths: Path) -> str:
+    for path in paths:
+        text = text.replace(str(path), "<tmp>")
+    return text
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.name != "meta.json"
+    }
+
+
+def test_backtest_summary_and_artifact(
+    qtc: Callable[..., Result], demo_lake: Path, tmp_path: Path, snapshot: object
+) -> None:
+    out = tmp_path / "runs"
+    args = ["backtest", "strategies/momentum_us.toml", "--lake", str(demo_lake), "--out", str(out)]
+    result = qtc(*args, *WINDOW)
+    assert result.exit_code == 0, result.output
+    assert "metric" in result.stdout and "benchmark" in result.stdout
+    assert masked(result.stdout, out) == snapshot
+    (run,) = list((out / "momentum_us").iterdir())
+    assert {p.name for p in run.iterdir()} == {
+        "run.json",
+        "meta.json",
+        "equity.parquet",
+        "weights.parquet",
+        "targets.parquet",
+        "trades.parquet",
+    }
+    doc = json.loads((run / "run.json").read_text())
+    assert doc["schema_version"] == 1 and doc["artifact"] == "qtc.run"
+    assert doc["plan_fingerprint"].startswith("sha256:")
+    assert set(doc["dataset_hashes"]) >= {"prices", "benchmarks", "rates", "membership"}
+    assert doc["window"]["start"] == "2007-01-02"
+    for name, digest in doc["files"].items():
+        assert hashlib.sha256((run / name).read_bytes()).hexdigest() == digest
+
+
+def test_backtest_json(
+    qtc: Callable[..., Result], demo_lake: Path, tmp_path: Path, snapshot: object
+) -> None:
+    out = tmp_path / "runs"
+    args = ["backtest", "strategies/momentum_us.toml", "--lake", str(demo_lake), "--out", str(out)]
+    result = qtc(*args, *WINDOW, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["reused"] is False
+    data["run_dir"] = masked(data["run_dir"], out)
+    assert data == snapshot
+
+
+def test_rerun_is_reused_and_force_is_byte_identical(
+    qtc: Callable[..., Result], demo_lake: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "runs"
+    args = ["backtest", "strategies/momentum_us.toml", "--lake", str(demo_lake), "--out", str(out)]
+    first = json.loads(qtc(*args, *WINDOW, "--format", "json").stdout)
+    run = Path(first["run_dir"])
+    before = hashes(run)
+    again = json.loads(qtc(*args, *WINDOW, "--format", "json").stdout)
+    assert again["reused"] is True and again["run_id"] == first["run_id"]
+    forced = json.loads(qtc(*args, *WINDOW, "--format", "json", "--force").stdout)
+    assert forced["reused"] is False
+    assert hashes(run) == before
+
+
+def test_changed_value_gives_a_new_run(
+    qtc: Callable[..., Result], demo_lake: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "runs"
+    args = ["backtest", "strategies/momentum_us.toml", "--lake", str(demo_lake), "--out", str(out)]
+    a = json.loads(qtc(*args, *WINDOW, "--format", "json").stdout)
+    b = json.loads(qtc(*args, *WINDOW, "--set", "selection.top_n=10", "--format", "json").stdout)
+    assert a["run_id"] != b["run_id"]
+
+
+def test_user_errors_exit_2(qtc: Callable[..., Result], demo_lake: Path, tmp_path: Path) -> None:
+    bad = qtc("backtest", "tests/cases/invalid/unknown_key.toml", "--lake", str(demo_lake))
+    assert bad.exit_code == 2 and "QTC101" in bad.stderr
+    window = qtc(
+        "backtest",
+        "strategies/momentum_us.toml",
+        "--lake",
+        str(demo_lake),
+        "--out",
+        str(tmp_path),
+        "--set",
+        "data.start=2030-01-02",
+        "--set",
+        "data.end=2031-01-02",
+    )
+    assert window.exit_code == 2, window.output
+    assert "Traceback" not in window.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_example_runs_on_the_demo_market(
+    qtc: Callable[..., Result], full_demo_lake: Path, tmp_path: Path, name: str
+) -> None:
+    result = qtc(
+        "backtest",
+        f"strategies/{name}",
+        "--lake",
+        str(full_demo_lake),
+        "--out",
+        str(tmp_path),
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)["metrics"]["strategy"]
+    assert metrics["num_periods"] > 100
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_example_runs_on_the_real_lake(
+    qtc: Callable[..., Result], real_lake: Path, tmp_path: Path, name: str
+) -> None:
+    result = qtc(
+        "backtest",
+        f"strategies/{name}",
+        "--lake",
+        str(real_lake),
+        "--out",
+        str(tmp_path),
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["metrics"]["strategy"]["num_periods"] > 100
