@@ -264,7 +264,10 @@ class Lake:
         out: dict[str, np.ndarray] = {}
         for col in cols:
             matrix = np.full((len(dates), len(names)), np.nan)
-            matrix[rows, idx] = long[col].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            series = long[col].cast(pl.Float64)
+            if series.null_count():
+                series = series.fill_null(np.nan)
+            matrix[rows, idx] = series.to_numpy()
             out[col] = matrix
         return dates, names, out
 
@@ -505,7 +508,7 @@ class Lake:
         run_cols = np.array([position[s] for s in present], dtype=np.int64)
         cols = np.repeat(run_cols, runs.struct.field("len").to_numpy())
         day = long["date"].to_physical().to_numpy()
-        rows = np.searchsorted(dates.astype(np.int64), day)
+        rows = _day_rows(dates, day)
         return dates, names, rows, cols
 
 
@@ -567,3 +570,14 @@ def _wide_frame(
     data = {name: matrix[:, i] for i, name in enumerate(names)}
     wide = pl.DataFrame({"date": dates, **data}).with_columns(pl.col(names).fill_nan(None))
     return wide.with_columns(pl.col(names).cast(dtype)) if names else wide
+
+
+def _day_rows(dates: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Row of each day (epoch days) in a sorted calendar, by a lookup table (no search)."""
+    cal = dates.astype("datetime64[D]").astype(np.int64)
+    if cal.size == 0:
+        return np.zeros(day.shape, dtype=np.int64)
+    table = np.zeros(int(cal[-1] - cal[0]) + 1, dtype=np.int64)
+    table[cal - cal[0]] = np.arange(cal.size)
+    rows: np.ndarray = table[np.clip(day.astype(np.int64) - cal[0], 0, table.size - 1)]
+    return rows

@@ -17,7 +17,7 @@ from qtc.errors import UserError
 from qtc.lake.reader import Lake
 from qtc.pipeline.panel import Panel
 
-PRICE_COLUMNS = ("close", "adj_close")
+PRICE_COLUMNS = ("adj_close",)
 OHLC_COLUMNS = ("open", "high", "low")
 
 
@@ -27,6 +27,7 @@ def load_data(
     *,
     ohlc: bool,
     symbols: list[str] | None,
+    raw_close: bool = True,
     benchmarks: tuple[str, ...] = (),
 ) -> Panel:
     """Read the run's market data into a Panel.
@@ -35,6 +36,8 @@ def load_data(
         spec: Window, warm-up, benchmark and datasets.
         lake: The lake.
         ohlc: Also read open/high/low (ATR factors).
+        raw_close: Read the raw close (price filters, market caps); otherwise `close`
+            is the adj_close array itself (no filter or factor reads it).
         symbols: Restrict to these symbols (a `symbols` universe), or None for all.
         benchmarks: Other benchmark series to load into `extra["benchmark:<symbol>"]`
             (beta factors against another index); the run's benchmark is always there.
@@ -56,7 +59,9 @@ def load_data(
     load_from = max(0, first - spec.warmup_days - 5)
     if spec.history_start is not None:
         load_from = max(load_from, int(np.searchsorted(days, np.datetime64(spec.history_start))))
-    columns = PRICE_COLUMNS + (OHLC_COLUMNS if ohlc else ())
+    columns = (
+        PRICE_COLUMNS + (("close",) if raw_close or ohlc else ()) + (OHLC_COLUMNS if ohlc else ())
+    )
     dates, names, m = lake.bar_matrices(columns, symbols, str(days[load_from]), spec.end)
     if symbols is None:
         keep = np.isfinite(m["adj_close"]).any(axis=0)
@@ -71,7 +76,7 @@ def load_data(
         dates=dates,
         symbols=names,
         adj_close=m["adj_close"],
-        close=m["close"],
+        close=m.get("close", m["adj_close"]),
         open=_adjusted(m, "open") if ohlc else None,
         high=_adjusted(m, "high") if ohlc else None,
         low=_adjusted(m, "low") if ohlc else None,

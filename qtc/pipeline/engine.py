@@ -135,14 +135,17 @@ class _Book:
         """Rebalance to `weights` (column -> weight) at `marks`; return (notional, cost) in USD."""
         before_equity = self.equity_at(marks)
         before = self.shares.copy()
-        current = self.current_weights(marks)
+        held = np.flatnonzero(before)
+        value = (before[held] * marks[held] / before_equity).tolist()
+        current = dict(zip(held.tolist(), value, strict=True))
         order = sorted(weights, key=lambda j: weights[j] - current.get(j, 0.0))
         targets = [(self.alias[j], float(weights[j])) for j in order]
-        priced = set(np.flatnonzero(before != 0)) | set(weights)
+        priced = {int(j) for j in np.flatnonzero(before != 0)} | set(weights)
         bars = [(self.alias[j], _units(marks[j])) for j in sorted(priced)]
         self.portfolio.rebalance_simple(targets, bars)
-        self._read_positions()
-        notional = float(np.nansum(np.abs(self.shares - before) * np.nan_to_num(marks)))
+        self._read_positions(priced)
+        moved = np.flatnonzero(self.shares != before)
+        notional = float(np.abs(self.shares[moved] - before[moved]) @ marks[moved])
         return notional, before_equity - self.equity_at(marks)
 
     def current_weights(self, marks: np.ndarray) -> dict[int, float]:
@@ -153,18 +156,19 @@ class _Book:
         bars = [(self.alias[j], _units(marks[j])) for j in held]
         return {self.index[s]: w for s, w in self.portfolio.current_weights(bars)}
 
-    def _read_positions(self) -> None:
-        """Refresh the share vector from nanobook's positions."""
-        self.shares[:] = 0.0
-        for alias, pos in self.portfolio.positions().items():
-            self.shares[self.index[alias]] = pos.quantity
+    def _read_positions(self, touched: set[int]) -> None:
+        """Refresh the shares of the symbols a trade touched from nanobook's positions."""
+        for j in touched:
+            pos = self.portfolio.position(self.alias[j])
+            self.shares[j] = pos.quantity if pos is not None else 0.0
 
 
-def run_engine(inp: EngineInput) -> EngineResult:
+def run_engine(inp: EngineInput, marks: np.ndarray | None = None) -> EngineResult:
     """Execute the target schedule in nanobook and mark equity daily.
 
     Args:
         inp: Prices, targets and trading rules.
+        marks: `forward_filled(inp.prices)` if the caller already has it.
 
     Returns:
         Daily equity, shares, traded notional, costs and events.
@@ -177,7 +181,7 @@ def run_engine(inp: EngineInput) -> EngineResult:
         from qtc.pipeline.engine_daily import run_daily
 
         return run_daily(inp)
-    marks = forward_filled(inp.prices)
+    marks = forward_filled(inp.prices) if marks is None else marks
     last_row = last_priced_rows(inp.prices)
     book = _Book(inp)
     days = len(inp.dates) - inp.first_row
@@ -336,8 +340,9 @@ def validate(inp: EngineInput) -> None:
         np.any(np.diff(inp.exec_rows) <= 0) or inp.exec_rows[0] < inp.first_row
     ):
         raise QtcError("execution rows must be increasing and inside the window")
-    finite = inp.prices[np.isfinite(inp.prices)]
-    if finite.size and finite.min() <= 0:
+    with np.errstate(invalid="ignore"):
+        lowest = np.nanmin(inp.prices) if np.isfinite(inp.prices).any() else 1.0
+    if lowest <= 0:
         raise QtcError("non-positive prices in the panel (check the lake with `qtc data check`)")
 
 
@@ -369,12 +374,12 @@ def new_cost_model(costs: CostsSection) -> Any:
 
 def forward_filled(prices: np.ndarray) -> np.ndarray:
     """Forward-fill each column's NaN with its last price (leading NaN stay NaN)."""
-    t = prices.shape[0]
+    filled = prices.copy()
     valid = np.isfinite(prices)
-    idx = np.where(valid, np.arange(t)[:, None], 0)
-    np.maximum.accumulate(idx, axis=0, out=idx)
-    filled = prices[idx, np.arange(prices.shape[1])]
-    filled[~np.maximum.accumulate(valid, axis=0)] = np.nan
+    gaps = ~valid & np.logical_or.accumulate(valid, axis=0)
+    for t in np.flatnonzero(gaps.any(axis=1)):
+        cols = gaps[t]
+        filled[t, cols] = filled[t - 1, cols]
     return filled
 
 

@@ -30,7 +30,7 @@ from qtc.compile.stages import (
 )
 from qtc.errors import QtcError
 from qtc.lake.reader import Lake
-from qtc.manifest.factors import AtrFactor, BetaFactor
+from qtc.manifest.factors import AtrFactor, BetaFactor, FundamentalFactor
 from qtc.manifest.universe import SymbolsUniverse
 from qtc.pipeline import caps, engine, factors, schedule, scoring, selection, sizing, universe
 from qtc.pipeline.data import load_data
@@ -56,6 +56,8 @@ class RunContext:
     selected: np.ndarray | None = None
     targets: np.ndarray | None = None
     result: engine.EngineResult | None = None
+    marks: np.ndarray | None = None
+    daily_weights: np.ndarray | None = None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def need_panel(self) -> Panel:
@@ -120,7 +122,10 @@ def _load(spec: Any, ctx: RunContext) -> None:
     specs = plan.stage("compute_factors").factors  # type: ignore[union-attr]
     ohlc = any(isinstance(f, AtrFactor) for f in specs)
     others = tuple(f.benchmark for f in specs if isinstance(f, BetaFactor) and f.benchmark)
-    ctx.panel = load_data(spec, ctx.lake, ohlc=ohlc, symbols=wanted, benchmarks=others)
+    raw = uni.min_price > 0 or any(isinstance(f, FundamentalFactor) for f in specs)
+    ctx.panel = load_data(
+        spec, ctx.lake, ohlc=ohlc, raw_close=raw, symbols=wanted, benchmarks=others
+    )
     sched = plan.stage("schedule_weights")
     assert isinstance(sched, ScheduleWeights)
     ctx.rows = schedule.signal_rows(
@@ -206,6 +211,7 @@ def _engine(spec: Any, ctx: RunContext) -> None:
     """RunEngine."""
     assert isinstance(spec, RunEngine) and ctx.targets is not None
     panel = ctx.need_panel()
+    ctx.marks = engine.forward_filled(panel.adj_close)
     ctx.result = engine.run_engine(
         engine.EngineInput(
             dates=panel.dates,
@@ -221,7 +227,8 @@ def _engine(spec: Any, ctx: RunContext) -> None:
             min_order_value=spec.min_order_value,
             max_drawdown_pct=spec.max_drawdown_pct,
             stops=spec.stops,
-        )
+        ),
+        marks=ctx.marks,
     )
     if spec.stops.kind != "none" and spec.max_drawdown_pct is not None:
         ctx.warnings.append("risk.max_drawdown_pct is not applied together with stops yet")
@@ -232,14 +239,15 @@ def _metrics(spec: Any, ctx: RunContext) -> None:
     assert isinstance(spec, ComputeMetrics) and ctx.result is not None
     panel = ctx.need_panel()
     window = slice(panel.start, None)
-    marks = engine.forward_filled(panel.adj_close)[window]
+    marks = _marks(ctx)[window]
+    ctx.daily_weights = ctx.result.weights(marks)
     ctx.metrics = compute_metrics(
         MetricsInput(
             dates=panel.dates[window],
             equity=ctx.result.equity,
             benchmark=panel.benchmark[window],
             rf=panel.rf[window] if spec.risk_free == "lake_rates" else np.zeros(len(marks)),
-            weights=ctx.result.weights(marks),
+            weights=ctx.daily_weights,
             traded_notional=ctx.result.traded_notional,
             costs_paid=ctx.result.costs_paid,
         ),
@@ -262,6 +270,13 @@ STAGES: dict[str, Callable[[Any, RunContext], None]] = {
 calendar) and run_engine (execution rows); `write_artifacts` is run by the caller."""
 
 
+def _marks(ctx: RunContext) -> np.ndarray:
+    """Forward-filled closes (computed once per run)."""
+    if ctx.marks is None:
+        ctx.marks = engine.forward_filled(ctx.need_panel().adj_close)
+    return ctx.marks
+
+
 def _result(ctx: RunContext) -> RunResult:
     """Package the context into a RunResult."""
     panel = ctx.need_panel()
@@ -269,14 +284,16 @@ def _result(ctx: RunContext) -> RunResult:
     if res is None or ctx.targets is None:
         raise QtcError("the plan has no run_engine stage")
     window = slice(panel.start, None)
-    marks = engine.forward_filled(panel.adj_close)[window]
+    weights = ctx.daily_weights
+    if weights is None:
+        weights = res.weights(_marks(ctx)[window])
     return RunResult(
         plan=ctx.plan,
         dates=panel.dates[window],
         symbols=panel.symbols,
         equity=res.equity,
         benchmark=panel.benchmark[window],
-        weights=res.weights(marks),
+        weights=weights,
         shares=res.shares,
         traded_notional=res.traded_notional,
         costs_paid=res.costs_paid,
