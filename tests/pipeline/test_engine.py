@@ -185,3 +185,10 @@ def test_rebalance_that_selects_nothing_goes_to_cash() -> None:
     res = run([[10], [20], [20], [40]], [0, 2], [[1.0], [0.0]])
     np.testing.assert_allclose(res.equity, [1000, 2000, 2000, 2000])
     assert res.shares[2, 0] == 0
+
+
+def test_interior_nan_is_marked_through_not_liquidated() -> None:
+    # A has no price on day 2 (a data gap): it keeps its day-1 mark and is still held after.
+    res = run([[10], [11], [np.nan], [12]], [0], [[1.0]])
+    np.testing.assert_allclose(res.equity, [1000, 1100, 1100, 1200])
+    assert [e["kind"] for e in res.events] == ["rebalance"]
