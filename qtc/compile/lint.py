@@ -120,6 +120,7 @@ def warmup_days(strategy: Strategy) -> int:
     """Trading days of history the first rebalance needs."""
     days = [f.warmup_days() for f in strategy.factors]
     days.append(strategy.sizing.warmup_days())
+    days.append(strategy.universe.min_history_days)
     days.append(getattr(strategy.stops, "period", 0))
     days.append(getattr(strategy.regime, "smoothing_days", 0))
     return max(days)

@@ -131,9 +131,16 @@ class _Book:
         value = float(np.dot(self.shares[held], marks[held]))
         return float(self.portfolio.cash) / UNITS_PER_USD + value
 
+    def equity_in_units(self, marks: np.ndarray) -> float:
+        """Equity at marks rounded to engine units, as nanobook values it when trading."""
+        held = self.shares != 0
+        units = np.rint(marks[held] * UNITS_PER_USD) / UNITS_PER_USD
+        return float(self.portfolio.cash) / UNITS_PER_USD + float(np.dot(self.shares[held], units))
+
     def trade(self, weights: dict[int, float], marks: np.ndarray) -> tuple[float, float]:
         """Rebalance to `weights` (column -> weight) at `marks`; return (notional, cost) in USD."""
         before_equity = self.equity_at(marks)
+        before_units = self.equity_in_units(marks)
         before = self.shares.copy()
         held = np.flatnonzero(before)
         value = (before[held] * marks[held] / before_equity).tolist()
@@ -146,7 +153,9 @@ class _Book:
         self._read_positions(priced)
         moved = np.flatnonzero(self.shares != before)
         notional = float(np.abs(self.shares[moved] - before[moved]) @ marks[moved])
-        return notional, before_equity - self.equity_at(marks)
+        # Costs are what the trade took out of equity at the prices nanobook traded at
+        # (engine units): commission + slippage, never negative (float dust clipped).
+        return notional, max(0.0, before_units - self.equity_in_units(marks))
 
     def current_weights(self, marks: np.ndarray) -> dict[int, float]:
         """Current weights by column, computed by nanobook at these marks."""
