@@ -59,8 +59,10 @@ def whole_process(lake_dir: Path, strategy: Path, runs: int) -> None:
             began = time.perf_counter()
             subprocess.run(args, capture_output=True, check=True)
             times.append(time.perf_counter() - began)
-    print(f"whole `qtc backtest` process: median {statistics.median(times):.3f} s "
-          f"(min {min(times):.3f}, max {max(times):.3f})")
+    print(
+        f"whole `qtc backtest` process: median {statistics.median(times):.3f} s "
+        f"(min {min(times):.3f}, max {max(times):.3f})"
+    )
 
 
 def main() -> None:

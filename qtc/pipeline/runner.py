@@ -114,7 +114,7 @@ def run_plan(plan: Plan, lake: Lake, *, cache: factors.FactorCache | None = None
 
 
 def _load(spec: Any, ctx: RunContext) -> None:
-    """LoadData."""
+    """LoadData. Requires: the lake. Produces: `panel`, signal `rows`, `exec_rows`."""
     assert isinstance(spec, LoadData)
     plan = ctx.plan
     uni = plan.stage("select_universe").universe  # type: ignore[union-attr]
@@ -137,14 +137,14 @@ def _load(spec: Any, ctx: RunContext) -> None:
 
 
 def _universe(spec: Any, ctx: RunContext) -> None:
-    """SelectUniverse."""
+    """SelectUniverse. Requires: `panel`, `rows`. Produces: `eligible` (R, N) bool."""
     assert isinstance(spec, SelectUniverse)
     panel = ctx.need_panel()
     ctx.eligible = universe.select_universe(spec, panel, ctx.rows, ctx.lake, ctx.warnings)
 
 
 def _factors(spec: Any, ctx: RunContext) -> None:
-    """ComputeFactors."""
+    """ComputeFactors. Requires: `panel` (+ fundamentals). Produces: `factor_values` (T, N)."""
     assert isinstance(spec, ComputeFactors)
     panel = ctx.need_panel()
     needed = np.zeros(len(panel.dates), bool)
@@ -159,7 +159,7 @@ def _factors(spec: Any, ctx: RunContext) -> None:
 
 
 def _score(spec: Any, ctx: RunContext) -> None:
-    """Score."""
+    """Score. Requires: `factor_values`, `eligible`. Produces: `scores` (R, N)."""
     assert isinstance(spec, Score) and ctx.eligible is not None
     panel = ctx.need_panel()
     if not spec.factor_weights:
@@ -169,7 +169,7 @@ def _score(spec: Any, ctx: RunContext) -> None:
 
 
 def _select(spec: Any, ctx: RunContext) -> None:
-    """Select."""
+    """Select. Requires: `scores`. Produces: `selected` (R, N) bool."""
     assert isinstance(spec, Select) and ctx.scores is not None
     ctx.selected = selection.select(spec.selection, ctx.scores)
     empty = int((~ctx.selected.any(axis=1)).sum())
@@ -178,7 +178,7 @@ def _select(spec: Any, ctx: RunContext) -> None:
 
 
 def _size(spec: Any, ctx: RunContext) -> None:
-    """Size."""
+    """Size. Requires: `selected`, daily returns. Produces: `targets` (R, N) weights."""
     assert isinstance(spec, Size) and ctx.selected is not None
     panel = ctx.need_panel()
     weights, notes = sizing.size_with_notes(spec.sizing, ctx.selected, panel.returns(), ctx.rows)
@@ -187,7 +187,7 @@ def _size(spec: Any, ctx: RunContext) -> None:
 
 
 def _caps(spec: Any, ctx: RunContext) -> None:
-    """ApplyRiskCaps."""
+    """ApplyRiskCaps. Requires: `targets` (+ macro). Produces: capped, regime-scaled `targets`."""
     assert isinstance(spec, ApplyRiskCaps) and ctx.targets is not None
     panel = ctx.need_panel()
     cap = min(spec.risk.max_position_pct, ctx.plan.stage("size").sizing.max_weight)  # type: ignore[union-attr]
@@ -208,7 +208,7 @@ def _macro(ctx: RunContext, panel: Panel) -> dict[str, np.ndarray]:
 
 
 def _engine(spec: Any, ctx: RunContext) -> None:
-    """RunEngine."""
+    """RunEngine. Requires: `targets`, `exec_rows`, prices. Produces: `result`, `marks`."""
     assert isinstance(spec, RunEngine) and ctx.targets is not None
     panel = ctx.need_panel()
     ctx.marks = engine.forward_filled(panel.adj_close)
@@ -235,7 +235,7 @@ def _engine(spec: Any, ctx: RunContext) -> None:
 
 
 def _metrics(spec: Any, ctx: RunContext) -> None:
-    """ComputeMetrics."""
+    """ComputeMetrics. Requires: `result`, benchmark, rf. Produces: `metrics`."""
     assert isinstance(spec, ComputeMetrics) and ctx.result is not None
     panel = ctx.need_panel()
     window = slice(panel.start, None)
