@@ -26,6 +26,7 @@ import polars as pl
 from qtc.errors import UserError
 from qtc.lake.catalog import Catalog, DatasetEntry, read_catalog
 from qtc.lake.dates import DateLike, DatesLike, check_window, optional_date, to_date_series
+from qtc.lake.matrix_cache import MatrixCache
 from qtc.lake.pit import align_series, fundamentals_asof, members_asof
 from qtc.lake.schema import BAR_COLUMNS, FUNDAMENTAL_FIELDS, MACRO_COLUMNS
 from qtc.lake.sql import run_query
@@ -259,6 +260,9 @@ class Lake:
             NaN where a symbol has no row.
         """
         cols = _check_columns(columns, BAR_COLUMNS, "prices")
+        cached = self._cached_matrices(cols, symbols, start, end)
+        if cached is not None:
+            return cached
         long = self._bars("prices", symbols, start, end, cols).collect()
         dates, names, rows, idx = self._scatter_index(long, symbols, start, end)
         out: dict[str, np.ndarray] = {}
@@ -270,6 +274,50 @@ class Lake:
             matrix[rows, idx] = series.to_numpy()
             out[col] = matrix
         return dates, names, out
+
+    def _cached_matrices(
+        self,
+        cols: Sequence[str],
+        symbols: Sequence[str] | None,
+        start: DateLike | None,
+        end: DateLike | None,
+    ) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]] | None:
+        """Window of the full-panel matrix cache (built on first use); None if unavailable."""
+        entry = self.catalog.datasets.get("prices")
+        if entry is None:
+            return None
+        cache = MatrixCache(self.path, entry.content_sha256)
+        missing = [c for c in cols if cache.column(c) is None]
+        if missing:
+            long = self._bars("prices", None, None, None, tuple(missing)).collect()
+            dates, names, rows, idx = self._scatter_index(long, None, None, None)
+            full: dict[str, np.ndarray] = {}
+            for col in missing:
+                full[col] = np.full((len(dates), len(names)), np.nan)
+                full[col][rows, idx] = long[col].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            cache.store(dates, names, full)
+        index = cache.index()
+        if index is None or any(cache.column(c) is None for c in cols):
+            return None
+        all_dates, all_names = index
+        window = self.calendar(start, end)
+        lo = int(np.searchsorted(all_dates, window[0])) if len(window) else 0
+        hi = lo + len(window)
+        if symbols is None:
+            names, pick = all_names, None
+        else:
+            names = list(dict.fromkeys(symbols))
+            where = {s: j for j, s in enumerate(all_names)}
+            pick = np.array([where.get(s, -1) for s in names], dtype=np.int64)
+        out: dict[str, np.ndarray] = {}
+        for col in cols:
+            matrix = cache.column(col)
+            assert matrix is not None
+            block = np.array(matrix[lo:hi])
+            if pick is not None:
+                block = np.where(pick >= 0, block[:, np.maximum(pick, 0)], np.nan)
+            out[col] = block
+        return window, names, out
 
     def benchmark(
         self,
