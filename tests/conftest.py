@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+"""The real data set, `../shared/data` relative to the repository root."""
 AS_OF = "2024-01-02"
 AS_OF_DATE = dt.date(2024, 1, 2)
 
@@ -30,3 +34,24 @@ def qtc(in_repo: Path) -> Callable[..., Result]:
         return CliRunner().invoke(app, list(args))
 
     return run
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared real data folder; skipped when absent (a failure on CI)."""
+    if not (SHARED_DATA / "prices_daily.parquet").is_file():
+        message = f"shared data set not found at {SHARED_DATA}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def shared_ingest(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """A lake built once per session from the shared real data set, with its ingest report."""
+    from qtc.lake import ingest_shared_dataset
+
+    lake_dir = tmp_path_factory.mktemp("shared") / "lake"
+    report = ingest_shared_dataset(shared_data, lake_dir)
+    return lake_dir, report

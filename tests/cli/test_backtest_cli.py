@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
-from qtc.lake import build_demo_lake, ingest_shared_dataset
+from qtc.lake import build_demo_lake
 from tests.conftest import REPO
 
-SHARED = REPO.parent / "shared" / "data"
 WINDOW = ["--set", "data.start=2007-01-02", "--set", "data.end=2010-12-30"]
 EXAMPLES = sorted(p.name for p in (REPO / "strategies").glob("*.toml"))
 
@@ -38,14 +36,8 @@ def full_demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def real_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (SHARED / "prices_daily.parquet").is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"shared data set not found at {SHARED}")
-        pytest.skip(f"shared data set not found at {SHARED}")
-    path = tmp_path_factory.mktemp("bt_real") / "lake"
-    ingest_shared_dataset(SHARED, path)
-    return path
+def real_lake(shared_ingest: tuple[Path, object]) -> Path:
+    return shared_ingest[0]
 
 
 def masked(text: str, *paths: Path) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -12,37 +11,13 @@ import polars as pl
 import pytest
 
 from qtc.lake.demo import build_demo_lake
-from qtc.lake.ingest import IngestReport, ingest_shared_dataset
+from qtc.lake.ingest import IngestReport
 from qtc.lake.reader import Lake
 from qtc.lake.schema import conform
 from qtc.lake.store import DatasetWrite, write_lake
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-"""The real data set, `../shared/data` relative to the repository root."""
-
 PriceRow = tuple[str, str, float, float, float, float, float, int]
 """(date, symbol, open, high, low, close, adj_close, volume)."""
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The shared real data folder; skipped when absent (a failure on CI)."""
-    if not (SHARED_DATA / "prices_daily.parquet").is_file():
-        message = f"shared data set not found at {SHARED_DATA}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return SHARED_DATA
-
-
-@pytest.fixture(scope="session")
-def shared_ingest(
-    shared_data: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, IngestReport]:
-    """A lake built once from the shared real data set."""
-    lake_dir = tmp_path_factory.mktemp("shared") / "lake"
-    report = ingest_shared_dataset(shared_data, lake_dir)
-    return lake_dir, report
 
 
 @pytest.fixture(scope="session")
