@@ -8,10 +8,14 @@ whole universe). Rebalances use `FillPolicy.NextBarOpen` with a
 its open: the trade happens at the execution close, and weights on other days
 are ignored, so a stopped name stays out until the next rebalance.
 
-Differences from the event engine (documented conventions): a held symbol
+`max_drawdown_pct` works as in the event engine: after a breach seen at a
+close, everything is sold at the next close and the book stays in cash until
+the next rebalance (the run is repeated with that exit inserted; nanobook is
+deterministic, so everything before it is unchanged).
+
+Difference from the event engine (a documented convention): a held symbol
 whose data ends keeps its last price until the next rebalance, where it is
-sold at that price; `max_drawdown_pct` is not applied on this path (a warning
-says so).
+sold at that price.
 """
 
 from __future__ import annotations
@@ -45,9 +49,67 @@ def run_daily(inp: EngineInput) -> EngineResult:
     relevant = _relevant(inp)
     bars = _bars(nb, units, names, relevant, inp.first_row)
     weights, dropped = _schedule(inp, units, names)
-    execution = {int(r) - inp.first_row for r in inp.exec_rows}
-    fills = [bars[d] if d in execution else [] for d in range(len(bars))]
-    result = nb.backtest_weights(
+    execution = sorted(int(r) - inp.first_row for r in inp.exec_rows)
+    fills = [bars[d] if d in set(execution) else [] for d in range(len(bars))]
+    exits: list[int] = []
+    while True:
+        result = _simulate(
+            nb, inp, bars, _with_exits(weights, exits), _with_exits(fills, exits, bars)
+        )
+        breach = _first_breach(result["equity_curve"], execution, exits, inp.max_drawdown_pct)
+        if breach is None:
+            break
+        exits.append(breach + 1)
+    out = _result(inp, marks, result["equity_curve"], result, dropped)
+    for d in exits:
+        out.events.append({"date": str(inp.dates[inp.first_row + d]), "kind": "drawdown_exit"})
+    out.events.sort(key=lambda e: e.get("date", ""))
+    return out
+
+
+def _with_exits(
+    schedule: list[list[Any]], exits: list[int], bars: list[list[Any]] | None = None
+) -> list[list[Any]]:
+    """A weight (bars None: go flat) or fill schedule (trade at that close) with exit days."""
+    out = list(schedule)
+    for d in exits:
+        out[d] = [] if bars is None else bars[d]
+    return out
+
+
+def _first_breach(
+    curve: list[int], execution: list[int], exits: list[int], limit: float | None
+) -> int | None:
+    """First day, after the last exit's re-entry, whose equity is `limit` below its peak.
+
+    The peak runs from the first rebalance (or the first rebalance after the last exit).
+    A breach on the day before a rebalance is not acted on (the rebalance comes anyway).
+    """
+    if limit is None or not execution:
+        return None
+    equity = np.asarray(curve[1:], dtype=float)
+    after = [e for e in execution if not exits or e > exits[-1]]
+    if not after:
+        return None
+    start = after[0]
+    running = np.maximum.accumulate(equity[start:])
+    for offset in np.flatnonzero(equity[start:] < running * (1.0 - limit)):
+        day = start + int(offset)
+        nxt = next((e for e in execution if e > day), len(equity))
+        if day + 1 < nxt:
+            return day
+    return None
+
+
+def _simulate(
+    nb: Any,
+    inp: EngineInput,
+    bars: list[list[Any]],
+    weights: list[list[Any]],
+    fills: list[list[Any]],
+) -> dict[str, Any]:
+    """One nanobook run on daily bars; a short or empty result is an error."""
+    result: dict[str, Any] = nb.backtest_weights(
         weights,
         bars,
         round(inp.initial_cash * UNITS_PER_USD),
@@ -60,10 +122,9 @@ def run_daily(inp: EngineInput) -> EngineResult:
         fill_schedule=fills,
     )
     days = len(inp.dates) - inp.first_row
-    curve = result["equity_curve"]
-    if len(result["returns"]) != days or len(curve) != days + 1:
+    if len(result["returns"]) != days or len(result["equity_curve"]) != days + 1:
         raise QtcError("nanobook returned a short result on daily bars (invalid input)")
-    return _result(inp, marks, curve, result, dropped)
+    return result
 
 
 def _relevant(inp: EngineInput) -> list[np.ndarray]:

@@ -230,8 +230,6 @@ def _engine(spec: Any, ctx: RunContext) -> None:
         ),
         marks=ctx.marks,
     )
-    if spec.stops.kind != "none" and spec.max_drawdown_pct is not None:
-        ctx.warnings.append("risk.max_drawdown_pct is not applied together with stops yet")
 
 
 def _metrics(spec: Any, ctx: RunContext) -> None:

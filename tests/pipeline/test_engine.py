@@ -192,3 +192,21 @@ def test_interior_nan_is_marked_through_not_liquidated() -> None:
     res = run([[10], [11], [np.nan], [12]], [0], [[1.0]])
     np.testing.assert_allclose(res.equity, [1000, 1100, 1100, 1200])
     assert [e["kind"] for e in res.events] == ["rebalance"]
+
+
+def test_drawdown_exit_on_the_stops_path_matches_the_event_path() -> None:
+    from qtc.manifest.stops import FixedStop
+
+    prices = [[100], [100], [70], [75], [90], [80], [88]]
+    plain = run(prices, [0, 5], [[1.0], [1.0]], max_drawdown_pct=0.2)
+    daily = run(
+        prices,
+        [0, 5],
+        [[1.0], [1.0]],
+        max_drawdown_pct=0.2,
+        stops=FixedStop(kind="fixed", stop_pct=0.95),  # never fires
+    )
+    assert [e["kind"] for e in daily.events] == ["rebalance", "drawdown_exit", "rebalance"]
+    assert daily.events[1]["date"] == plain.events[1]["date"] == "2020-01-04"
+    np.testing.assert_allclose(daily.equity, plain.equity, atol=1e-4)
+    np.testing.assert_allclose(daily.shares, plain.shares, atol=1e-6)
