@@ -7,8 +7,8 @@
 * `meta.json`: volatile facts only (creation time, duration, host, command);
   never hashed, never compared.
 * `equity.parquet` (date, equity, benchmark, strategy/benchmark returns,
-  traded notional, costs), `weights.parquet` (date, symbol, weight, shares;
-  held names only), `targets.parquet` (signal and execution dates, symbol,
+  traded notional, costs), `weights.parquet` (date, symbol, sector, weight,
+  shares; held names only), `targets.parquet` (signal and execution dates, symbol,
   target weight), `trades.parquet` (date, symbol, side, shares, price,
   notional at the close; the engine's fills add slippage and commission,
   reported per day in `equity.parquet`).
@@ -180,6 +180,7 @@ def _weights_table(r: RunResult) -> pl.DataFrame:
         {
             "date": _dates(r.dates[rows]),
             "symbol": np.asarray(r.symbols, dtype=object)[cols].astype(str),
+            "sector": np.asarray(r.sectors, dtype=object)[cols].astype(str),
             "weight": r.weights[rows, cols],
             "shares": r.shares[rows, cols],
         }

@@ -80,6 +80,7 @@ class RunResult:
     shares: np.ndarray
     traded_notional: np.ndarray
     costs_paid: np.ndarray
+    sectors: list[str]
     signal_dates: np.ndarray
     execution_dates: np.ndarray
     targets: np.ndarray
@@ -295,6 +296,7 @@ def _result(ctx: RunContext) -> RunResult:
         shares=res.shares,
         traded_notional=res.traded_notional,
         costs_paid=res.costs_paid,
+        sectors=panel.sectors,
         signal_dates=panel.dates[ctx.rows],
         execution_dates=panel.dates[ctx.exec_rows],
         targets=ctx.targets,
