@@ -104,3 +104,49 @@ def _outcome(
         warnings=list(doc.get("warnings", [])),
         diagnostics=diags,
     )
+
+
+def report(
+    run_dir: Path,
+    *,
+    out: Path | None = None,
+    quantstats: bool = False,
+    benchmark: str | None = None,
+    lake: LakeRef | None = None,
+) -> Path:
+    """Write the HTML tear sheet of a run folder (from the artifact only; no re-run).
+
+    Args:
+        run_dir: The run folder (`runs/<strategy>/<run id>`).
+        out: Output file; default `<run_dir>/report.html`.
+        quantstats: Also write quantstats' own tear sheet next to it and link it.
+        benchmark: Compare with another benchmark symbol (its series read from `lake`).
+        lake: The lake to read `benchmark` from.
+
+    Returns:
+        The report path.
+    """
+    from qtc.outputs import artifacts
+    from qtc.outputs import report as html
+
+    doc = artifacts.read_run(run_dir)
+    override = None
+    if benchmark and benchmark != doc["strategy"]["data"]["benchmark"]:
+        override = _benchmark_override(benchmark, doc["window"], lake)
+    return html.write_report(run_dir, out, quantstats=quantstats, benchmark=override)
+
+
+def _benchmark_override(symbol: str, window: dict[str, Any], lake: LakeRef | None) -> Any:
+    """Another benchmark's closes over the run window, from the lake."""
+    import numpy as np
+
+    from qtc.errors import UserError
+    from qtc.lake import Lake
+    from qtc.outputs.report import BenchmarkOverride
+
+    if lake is None:
+        raise UserError("--benchmark needs a lake to read the series from (--lake)")
+    frame = Lake(lake.path).benchmark(symbol, window["start"], window["end"])
+    col = "adj_close" if frame["adj_close"].null_count() < frame.height else "close"
+    dates = frame["date"].to_numpy().astype("datetime64[D]")
+    return BenchmarkOverride(symbol, dates, frame[col].cast(float).fill_null(np.nan).to_numpy())

@@ -10,6 +10,7 @@ import typer
 
 from qtc.cli.data import LakeOpt
 from qtc.cli.options import AsOfOpt, FormatOpt, OutputFormat, SetOpt, StrictOpt
+from qtc.cli.report import QuantstatsOpt
 
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("total return", "total_return", "pct"),
@@ -36,6 +37,10 @@ def backtest(
     ] = False,
     strict: StrictOpt = False,
     as_of: AsOfOpt = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write the HTML report next to the artifact.")
+    ] = False,
+    quantstats: QuantstatsOpt = False,
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Run a strategy on the lake and write runs/<strategy>/<run id>/ (reused when identical)."""
@@ -57,10 +62,13 @@ def backtest(
         strict=strict,
         argv=["qtc", *sys.argv[1:]],
     )
+    page = api_run.report(outcome.run_dir, quantstats=quantstats) if report else None
     if fmt is OutputFormat.json:
-        console.print_json(_as_json(outcome))
+        console.print_json({**_as_json(outcome), "report": str(page) if page else None})
         return
     _render(outcome)
+    if page is not None:
+        console.line(f"wrote {page}", style="green")
 
 
 def _as_json(outcome: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from qtc import __version__
-from qtc.cli import backtest, check, compile, options, pending, schema
+from qtc.cli import backtest, check, compile, options, pending, report, schema
 from qtc.cli.data import data_app
 from qtc.errors import QtcError, StrategyError
 
@@ -81,6 +81,7 @@ app.command("check")(check.check)
 app.command("compile")(compile.compile_)
 app.command("schema")(schema.schema)
 app.command("backtest")(backtest.backtest)
+app.command("report")(report.report)
 pending.register(app)
 app.add_typer(data_app)
 

@@ -9,9 +9,9 @@
 * `equity.parquet` (date, equity, benchmark, strategy/benchmark returns,
   traded notional, costs), `weights.parquet` (date, symbol, sector, weight,
   shares; held names only), `targets.parquet` (signal and execution dates, symbol,
-  target weight), `trades.parquet` (date, symbol, side, shares, price,
-  notional at the close; the engine's fills add slippage and commission,
-  reported per day in `equity.parquet`).
+  target weight), `trades.parquet` (date, symbol, side, shares, and the
+  day's close as price and notional; the engine's fills add slippage and
+  commission, reported per day in `equity.parquet`).
 
 The run id is the fingerprint of the plan fingerprint, the dataset hashes and
 the versions that compute results (qtc, nanobook, numpy). A folder is written
@@ -206,11 +206,7 @@ def _trades_table(r: RunResult) -> pl.DataFrame:
     delta = r.shares - before
     rows, cols = np.nonzero(np.abs(delta) > 1e-12)
     qty = delta[rows, cols]
-    value = r.weights * r.equity[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        price = np.where(r.shares != 0, value / r.shares, np.nan)[rows, cols]
-    prev_price = _prev_price(r, before, rows, cols)
-    price = np.where(np.isfinite(price), price, prev_price)
+    price = r.closes[rows, cols]
     return pl.DataFrame(
         {
             "date": _dates(r.dates[rows]),
@@ -221,15 +217,6 @@ def _trades_table(r: RunResult) -> pl.DataFrame:
             "notional": np.abs(qty) * price,
         }
     )
-
-
-def _prev_price(r: RunResult, before: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Close of a fully sold name on its sale day, from the previous day's value."""
-    value = r.weights * r.equity[:, None]
-    prev_value = np.vstack([np.zeros((1, value.shape[1])), value[:-1]])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: np.ndarray = (prev_value / before)[rows, cols]
-    return out
 
 
 def json_safe(data: Any) -> Any:

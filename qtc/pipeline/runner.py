@@ -81,6 +81,7 @@ class RunResult:
     traded_notional: np.ndarray
     costs_paid: np.ndarray
     sectors: list[str]
+    closes: np.ndarray
     signal_dates: np.ndarray
     execution_dates: np.ndarray
     targets: np.ndarray
@@ -297,6 +298,7 @@ def _result(ctx: RunContext) -> RunResult:
         traded_notional=res.traded_notional,
         costs_paid=res.costs_paid,
         sectors=panel.sectors,
+        closes=_marks(ctx)[window],
         signal_dates=panel.dates[ctx.rows],
         execution_dates=panel.dates[ctx.exec_rows],
         targets=ctx.targets,

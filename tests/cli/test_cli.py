@@ -194,7 +194,7 @@ def test_schema_write(qtc: Callable[..., Result], tmp_path: Path) -> None:
     [
         ("validate", "strategies/momentum_us.toml"),
         ("rebalance", "strategies/momentum_us.toml", "--broker", "paper", "--dry-run"),
-        ("report", "runs/x"),
+        ("positions", "--broker", "paper"),
         ("sweep", "strategies/momentum_us.toml", "--grid", "selection.top_n=10,20"),
     ],
 )

@@ -1,0 +1,43 @@
+"""`qtc report RUN_DIR`: one self-contained HTML tear sheet from a run artifact."""
+
+from __future__ import annotations
+
+import webbrowser
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qtc.cli.data import LakeOpt
+from qtc.cli.options import FormatOpt, OutputFormat
+
+QuantstatsOpt = Annotated[
+    bool, typer.Option("--quantstats", help="Also write quantstats' own tear sheet and link it.")
+]
+
+
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder: runs/<strategy>/<run id>.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output file (default: RUN_DIR/report.html).")
+    ] = None,
+    open_: Annotated[bool, typer.Option("--open", help="Open the report in a browser.")] = False,
+    benchmark: Annotated[
+        str | None, typer.Option("--benchmark", help="Compare with another benchmark symbol.")
+    ] = None,
+    quantstats: QuantstatsOpt = False,
+    lake: LakeOpt = None,
+    fmt: FormatOpt = OutputFormat.human,
+) -> None:
+    """Render the tear sheet of a run (from its artifact only; nothing is re-run)."""
+    from qtc import api_data, api_run
+    from qtc.cli import console
+
+    ref = api_data.find_lake(lake, build_demo=False) if benchmark else None
+    path = api_run.report(run_dir, out=out, quantstats=quantstats, benchmark=benchmark, lake=ref)
+    if fmt is OutputFormat.json:
+        console.print_json({"report": str(path)})
+    else:
+        console.line(f"wrote {path}", style="green")
+    if open_:
+        webbrowser.open(path.resolve().as_uri())

@@ -1,0 +1,936 @@
+"""Everything the HTML report shows, computed from a run folder only (nothing is re-run).
+
+`load_report_data(run_dir)` reads `run.json`, `meta.json`, `equity.parquet` and
+`weights.parquet` and returns a `ReportData`: plain numbers and numpy series that
+`qtc.outputs.charts` draws and the templates format. No lake, no clock, no network.
+
+Conventions (each one tested in tests/outputs/test_report.py):
+
+* **Dates** are the run's trading days, `datetime64[D]`, D of them. Strategy returns are
+  r_t = E_t / E_{t-1} - 1 for t = 1..D-1 (the same series `compute_metrics` used); the
+  first date is the starting equity.
+* **Headline figures** are run.json's `metrics` as written; nothing is recomputed unless a
+  `BenchmarkOverride` replaces the benchmark (below).
+* **Benchmark.** The close is aligned to the run's dates; leading NaNs are dropped (the
+  benchmark starts on its first priced date), later gaps are forward-filled (a flat day) —
+  the rule of `qtc.pipeline.metrics`. For charts it is rebased to the strategy's equity on
+  its first priced date ("the same money in the benchmark").
+* **Benchmark override** (`qtc report --benchmark SYMBOL`): its headline metrics are
+  nanobook's (through `qtc.pipeline.nb_metrics`) on its daily returns in the run's window.
+  The artifact has no risk-free series, so the scalar per-day rf that Sharpe and Sortino
+  need is backed out of the run's own strategy metrics, rf = mean(r) - sharpe · std(r) / √P
+  (exact: that is the rf the run used; from the run's benchmark metrics when the strategy's
+  returns have no variance, else 0). The relative statistics (alpha, beta, ...) stay those
+  of the run's own benchmark and are labelled so.
+* **Drawdowns** are nanobook's episodes (`nb_metrics.drawdown_events`) of the equity
+  curve: start = the last date at the running peak, trough, recovery = the first date back
+  at the peak (None while under water), depth = 1 - trough / peak, length = trading days
+  from start to recovery (to the last date when not recovered). The five deepest are
+  listed (ties: earlier first).
+* **Monthly and annual returns** are by calendar month / year of the real dates:
+  E(last day of the period) / E(last day of the previous period) - 1, the first period
+  from the first date. First and last periods may be partial (flagged).
+* **Rolling** 6- and 12-month (126 / 252 trading days) Sharpe (nanobook, rf = 0) and
+  volatility std(r, ddof=1) · √252 over windows ending on each date; NaN until a window
+  fills.
+* **Activity.** Gross exposure = Σ|w| per day, holdings = number of names held, turnover =
+  Σ over the days of a calendar month of traded_t / (2 E_t) (one-way, like
+  `turnover_per_rebalance`).
+* **Sector weights** are sampled on the last trading day of each calendar month.
+* **Holdings** are ranked by average weight over all D days (0 when not held) and by the
+  weight on the last date.
+* **Contributions.** weights.parquet holds, per day and held name, the end-of-day weight
+  w_t and shares q_t, so the name's close is p_t = w_t · E_t / q_t. Its daily return
+  r_t = p_t / p_{t-1} - 1 is known on days it is held at both closes, and its
+  contribution is Σ_t w_{t-1} · r_t (arithmetic, in fractions of equity, not
+  compounded). A name sold out completely on day t gets w_{t-1} · (exit / p_{t-1} - 1),
+  exit = the stop's `exit_price` for a stop, else the sale's price in trades.parquet.
+  Since r_t = Σ_i w_{i,t-1} r_{i,t} - costs_t / E_{t-1} exactly, Σ_t r_t = Σ
+  contributions - cost drag + the moves not attributed. trades.parquet records the
+  sale day's close, so the attribution is exact up to rounding (the "not attributed"
+  remainder the report shows is ~0; a non-zero value flags an artifact inconsistency).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qtc.errors import UserError
+
+PERIODS_PER_YEAR = 252
+ROLLING_WINDOWS: tuple[tuple[str, int], ...] = (("6m", 126), ("12m", 252))
+WORST_DRAWDOWNS = 5
+TOP_HOLDINGS = 10
+TOP_CONTRIBUTORS = 10
+MAX_EVENT_ROWS = 1000
+
+F64 = npt.NDArray[np.float64]
+
+#: Headline rows: (label, metrics key, format kind). Shown for strategy and benchmark.
+HEADLINE_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("Total return", "total_return", "pct"),
+    ("CAGR", "cagr", "pct"),
+    ("Volatility (annual)", "volatility", "pct"),
+    ("Sharpe", "sharpe", "num"),
+    ("Sortino", "sortino", "num"),
+    ("Max drawdown", "max_drawdown", "pct"),
+    ("Calmar", "calmar", "num"),
+    ("CVaR 95 (daily)", "cvar_95", "pct"),
+    ("Win rate (days)", "win_rate", "pct"),
+    ("Profit factor", "profit_factor", "num"),
+)
+#: Activity rows (strategy only): (label, metrics key, format kind).
+ACTIVITY_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("Turnover (one-way, a year)", "turnover", "pct"),
+    ("Cost paid", "cost_paid", "usd"),
+)
+#: Secondary figures: (section, label, key, kind).
+DETAIL_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("relative", "Alpha (annual)", "alpha", "pct"),
+    ("relative", "Beta", "beta", "num"),
+    ("relative", "Correlation", "correlation", "num"),
+    ("relative", "Information ratio", "information_ratio", "num"),
+    ("relative", "Tracking error", "tracking_error", "pct"),
+    ("relative", "Up capture", "up_capture", "num"),
+    ("relative", "Down capture", "down_capture", "num"),
+    ("activity", "Cost (bps a year)", "cost_bps_per_year", "num"),
+    ("activity", "Days with trades", "rebalances", "int"),
+    ("activity", "Turnover per rebalance", "turnover_per_rebalance", "pct"),
+    ("activity", "Gross exposure (mean)", "exposure", "pct"),
+    ("activity", "Holdings (mean)", "avg_holdings", "num1"),
+    ("activity", "Holdings (max)", "max_holdings", "int"),
+)
+
+#: Top-level order of a strategy file (run.json stores keys sorted).
+STRATEGY_ORDER: tuple[str, ...] = (
+    "schema",
+    "name",
+    "description",
+    "extends",
+    "data",
+    "universe",
+    "factors",
+    "scoring",
+    "selection",
+    "sizing",
+    "rebalance",
+    "costs",
+    "stops",
+    "risk",
+    "regime",
+    "broker",
+    "validate",
+    "search",
+)
+VERSION_ORDER: tuple[str, ...] = ("qtc", "nanobook", "numpy", "python")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class BenchmarkOverride:
+    """Another benchmark series for the report (read from the lake by the caller).
+
+    Attributes:
+        symbol: The benchmark's name, shown in the report.
+        dates: Its dates, (M,), increasing (anything `astype("datetime64[D]")` takes).
+        close: Its total-return close per date, (M,); NaN where missing.
+    """
+
+    symbol: str
+    dates: np.ndarray
+    close: np.ndarray
+
+
+@dataclass(frozen=True)
+class Drawdown:
+    """One drawdown episode of the equity curve."""
+
+    rank: int
+    start: str
+    trough: str
+    recovery: str | None
+    depth: float
+    length: int
+    to_trough: int
+
+
+@dataclass(frozen=True)
+class PeriodReturn:
+    """A calendar year's return, strategy and benchmark (None where undefined)."""
+
+    label: str
+    strategy: float | None
+    benchmark: float | None
+    partial: bool
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One name in a holdings or contributions table."""
+
+    symbol: str
+    sector: str
+    weight: float
+    days_held: int
+    contribution: float
+    shares: float = 0.0
+    value: float = 0.0
+    held_weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    """One node of the plan tree."""
+
+    label: str
+    children: tuple[PlanNode, ...] = ()
+
+
+@dataclass
+class Series:
+    """Daily series of the run (dates and values aligned)."""
+
+    dates: np.ndarray
+    equity: F64
+    bench_equity: F64
+    drawdown: F64
+    bench_drawdown: F64
+    exposure: F64
+    holdings: F64
+    return_dates: np.ndarray
+    rolling: dict[str, F64]
+    month_ends: np.ndarray
+    turnover_month: F64
+    sector_names: list[str]
+    sector_weights: F64
+    drawdown_exit_dates: list[str]
+
+
+@dataclass
+class ReportData:
+    """All the figures of one report."""
+
+    run: dict[str, Any]
+    meta: dict[str, Any]
+    strategy_name: str
+    description: str
+    run_id: str
+    benchmark_symbol: str
+    run_benchmark_symbol: str
+    benchmark_overridden: bool
+    window: dict[str, Any]
+    initial_cash: float
+    final_equity: float
+    headline: list[dict[str, Any]]
+    details: list[dict[str, Any]]
+    series: Series
+    drawdowns: list[Drawdown]
+    monthly_years: list[int]
+    monthly: F64
+    annual: list[PeriodReturn]
+    top_average: list[Holding]
+    top_latest: list[Holding]
+    latest_date: str
+    contributors: list[Holding]
+    detractors: list[Holding]
+    contribution_total: float
+    return_sum: float
+    cost_drag: float
+    events: dict[str, Any]
+    warnings: list[str]
+    strategy_toml: str
+    plan_tree: PlanNode
+    provenance: dict[str, Any]
+    file_problems: list[str] = field(default_factory=list)
+
+
+def load_report_data(run_dir: Path, benchmark: BenchmarkOverride | None = None) -> ReportData:
+    """Read a run folder and compute every figure of its report.
+
+    Args:
+        run_dir: The run folder (`runs/<strategy>/<run id>`).
+        benchmark: Another benchmark to compare with (default: the run's own).
+
+    Returns:
+        The report's data.
+
+    Raises:
+        UserError: If the folder is not a readable run artifact, or the override
+            benchmark has no price in the run's window.
+    """
+    import polars as pl
+
+    from qtc.outputs.artifacts import read_run
+
+    run = read_run(run_dir)
+    meta = _read_meta(run_dir)
+    problems = _check_files(run_dir, run.get("files", {}))
+    try:
+        eq = pl.read_parquet(run_dir / "equity.parquet")
+        wt = pl.read_parquet(run_dir / "weights.parquet")
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise UserError(f"{run_dir}: cannot read the run's Parquet files ({exc})") from None
+    dates = eq["date"].to_numpy().astype("datetime64[D]")
+    if dates.size < 2:
+        raise UserError(f"{run_dir}: the run has {dates.size} date(s); a report needs two")
+    equity = eq["equity"].to_numpy().astype(np.float64)
+    traded = eq["traded_notional"].to_numpy().astype(np.float64)
+    strategy = run["strategy"]
+    run_bench_symbol = str(strategy.get("data", {}).get("benchmark", "benchmark"))
+    metrics = run["metrics"]
+    bench_metrics = dict(metrics.get("benchmark", {}))
+    close = eq["benchmark"].to_numpy().astype(np.float64)
+    bench_symbol = run_bench_symbol
+    if benchmark is not None:
+        run_close = close
+        close = align_close(benchmark, dates)
+        bench_symbol = benchmark.symbol
+        bench_metrics = _override_metrics(close, equity, run_close, metrics)
+    bench_filled, first = fill_benchmark(close)
+    bench_equity = np.full(dates.size, np.nan)
+    if first is not None:
+        bench_equity[first:] = bench_filled[first:] / bench_filled[first] * equity[first]
+    stops = [e for e in run.get("events", []) if e.get("kind") == "stop"]
+    hold = _Holdings(wt, dates, equity, stops, _sells(run_dir))
+    month_end = period_ends(dates, "M")
+    series = Series(
+        dates=dates,
+        equity=equity,
+        bench_equity=bench_equity,
+        drawdown=underwater(equity),
+        bench_drawdown=underwater(bench_equity),
+        exposure=hold.gross,
+        holdings=hold.count,
+        return_dates=dates[1:],
+        rolling=rolling_stats(equity, bench_equity),
+        month_ends=dates[month_end],
+        turnover_month=monthly_turnover(traded, equity, month_end),
+        sector_names=hold.sector_names,
+        sector_weights=hold.sector_weights(month_end),
+        drawdown_exit_dates=[
+            e["date"] for e in run.get("events", []) if e.get("kind") == "drawdown_exit"
+        ],
+    )
+    years, monthly = monthly_table(dates, equity)
+    contributors, detractors = hold.contributions()
+    returns = equity[1:] / equity[:-1] - 1.0
+    return ReportData(
+        run=run,
+        meta=meta,
+        strategy_name=str(strategy.get("name", "")),
+        description=str(strategy.get("description", "")),
+        run_id=str(run["run_id"]),
+        benchmark_symbol=bench_symbol,
+        run_benchmark_symbol=run_bench_symbol,
+        benchmark_overridden=benchmark is not None,
+        window=dict(run["window"]),
+        initial_cash=_initial_cash(run),
+        final_equity=float(equity[-1]),
+        headline=headline(metrics.get("strategy", {}), bench_metrics, metrics.get("activity", {})),
+        details=details(metrics),
+        series=series,
+        drawdowns=worst_drawdowns(dates, equity),
+        monthly_years=years,
+        monthly=monthly,
+        annual=annual_returns(dates, equity, bench_equity),
+        top_average=hold.top_average(),
+        top_latest=hold.top_latest(),
+        latest_date=str(dates[-1]),
+        contributors=contributors,
+        detractors=detractors,
+        contribution_total=hold.contribution_total,
+        return_sum=float(returns.sum()),
+        cost_drag=float((eq["costs_paid"].to_numpy()[1:] / equity[:-1]).sum()),
+        events=summarize_events(run.get("events", [])),
+        warnings=[str(w) for w in run.get("warnings", [])],
+        strategy_toml=strategy_toml(strategy),
+        plan_tree=plan_tree(run["plan"]),
+        provenance=provenance(run, meta, problems),
+        file_problems=problems,
+    )
+
+
+# ---------------------------------------------------------------------------- artifact files
+
+
+def _read_meta(run_dir: Path) -> dict[str, Any]:
+    """meta.json (volatile facts), or {} when absent or unreadable."""
+    try:
+        data = json.loads((run_dir / "meta.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _check_files(run_dir: Path, files: dict[str, str]) -> list[str]:
+    """Compare every file's sha256 with run.json; one message per mismatch."""
+    from qtc.lake.hashing import file_sha256
+
+    problems: list[str] = []
+    for name in sorted(files):
+        path = run_dir / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif file_sha256(path) != files[name]:
+            problems.append(f"{name} changed after the run (sha256 differs from run.json)")
+    return problems
+
+
+def _sells(run_dir: Path) -> Any | None:
+    """trades.parquet's sales (date as text, symbol, price), or None without the file."""
+    import polars as pl
+
+    path = run_dir / "trades.parquet"
+    if not path.is_file():
+        return None
+    return (
+        pl.read_parquet(path, columns=["date", "symbol", "side", "price"])
+        .filter(pl.col("side") == "sell")
+        .select(pl.col("date").cast(pl.String), "symbol", "price")
+    )
+
+
+def _initial_cash(run: dict[str, Any]) -> float:
+    """Initial cash of the run (the engine stage's, else the strategy's)."""
+    for stage in run.get("plan", {}).get("stages", []):
+        if stage.get("stage") == "run_engine" and "initial_cash" in stage:
+            return float(stage["initial_cash"])
+    return float(run["strategy"].get("rebalance", {}).get("initial_cash", math.nan))
+
+
+# ---------------------------------------------------------------------------- benchmark
+
+
+def align_close(override: BenchmarkOverride, dates: np.ndarray) -> F64:
+    """The override's close on the run's dates (NaN where it has no row)."""
+    src = np.asarray(override.dates).astype("datetime64[D]")
+    close = np.asarray(override.close, dtype=np.float64)
+    if src.shape != close.shape or src.ndim != 1:
+        raise UserError(
+            f"benchmark {override.symbol}: dates and close must be 1-D of the same length"
+        )
+    order = np.argsort(src, kind="stable")
+    src, close = src[order], close[order]
+    out = np.full(dates.size, np.nan)
+    if src.size:
+        idx = np.clip(np.searchsorted(src, dates), 0, src.size - 1)
+        hit = src[idx] == dates
+        out[hit] = close[idx[hit]]
+    return out
+
+
+def fill_benchmark(close: F64) -> tuple[F64, int | None]:
+    """Forward-fill a close after its first priced date; return it and that date's index."""
+    priced = np.flatnonzero(np.isfinite(close) & (close > 0))
+    if priced.size == 0:
+        return np.full(close.size, np.nan), None
+    first = int(priced[0])
+    idx = np.where(np.isfinite(close) & (close > 0), np.arange(close.size), 0)
+    idx = np.maximum.accumulate(idx)
+    out = close[idx].astype(np.float64)
+    out[:first] = np.nan
+    return out, first
+
+
+def implied_rf(returns: F64, sharpe: Any) -> float | None:
+    """Per-day rf that a Sharpe figure implies: mean(r) - sharpe · std(r, ddof=1) / √P."""
+    if sharpe is None or returns.size < 2:
+        return None
+    std = float(returns.std(ddof=1))
+    if std == 0.0 or not math.isfinite(std):
+        return None
+    return float(returns.mean()) - float(sharpe) * std / math.sqrt(PERIODS_PER_YEAR)
+
+
+def _override_metrics(
+    close: F64, equity: F64, run_close: F64, metrics: dict[str, Any]
+) -> dict[str, Any]:
+    """Nanobook metrics of an override benchmark, with the run's implied per-day rf."""
+    from qtc.outputs.artifacts import json_safe
+    from qtc.pipeline.nb_metrics import nanobook_metrics
+
+    filled, first = fill_benchmark(close)
+    if first is None or first >= close.size - 1:
+        raise UserError(
+            "the benchmark has no price before the last date of the run",
+            hint="choose a symbol the lake prices over the run's window",
+        )
+    bench_r = filled[first + 1 :] / filled[first:-1] - 1.0
+    rf = implied_rf(equity[1:] / equity[:-1] - 1.0, metrics.get("strategy", {}).get("sharpe"))
+    if rf is None:
+        run_filled, run_first = fill_benchmark(run_close)
+        if run_first is not None and run_first < run_close.size - 1:
+            run_r = run_filled[run_first + 1 :] / run_filled[run_first:-1] - 1.0
+            rf = implied_rf(run_r, metrics.get("benchmark", {}).get("sharpe"))
+    result: dict[str, Any] = json_safe(nanobook_metrics(bench_r, PERIODS_PER_YEAR, rf or 0.0))
+    return result
+
+
+# ---------------------------------------------------------------------------- headline
+
+
+def headline(
+    strategy: dict[str, Any], benchmark: dict[str, Any], activity: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Rows of the headline table: label, kind, key, strategy and benchmark values."""
+    rows = [
+        {
+            "label": label,
+            "key": key,
+            "kind": kind,
+            "strategy": strategy.get(key),
+            "benchmark": benchmark.get(key),
+        }
+        for label, key, kind in HEADLINE_ROWS
+    ]
+    rows += [
+        {"label": label, "key": key, "kind": kind, "strategy": activity.get(key), "benchmark": None}
+        for label, key, kind in ACTIVITY_ROWS
+    ]
+    return rows
+
+
+def details(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of the relative and activity table."""
+    return [
+        {
+            "section": section,
+            "label": label,
+            "key": key,
+            "kind": kind,
+            "value": metrics.get(section, {}).get(key),
+        }
+        for section, label, key, kind in DETAIL_ROWS
+    ]
+
+
+# ---------------------------------------------------------------------------- series
+
+
+def underwater(values: F64) -> F64:
+    """Drawdown from the running peak, value / peak - 1 (<= 0; NaN before the first value)."""
+    out = np.full(values.size, np.nan)
+    ok = np.flatnonzero(np.isfinite(values))
+    if ok.size:
+        tail = values[ok[0] :]
+        out[ok[0] :] = tail / np.maximum.accumulate(tail) - 1.0
+    return out
+
+
+def worst_drawdowns(dates: np.ndarray, equity: F64, n: int = WORST_DRAWDOWNS) -> list[Drawdown]:
+    """The `n` deepest drawdown episodes (nanobook's episodes; see the module docstring)."""
+    from qtc.pipeline.nb_metrics import drawdown_events
+
+    episodes = [e for e in drawdown_events(equity) if float(e["drawdown_pct"] or 0.0) > 0.0]
+    episodes.sort(key=lambda e: (-float(e["drawdown_pct"] or 0.0), int(e["peak_index"] or 0)))
+    last = dates.size - 1
+    out: list[Drawdown] = []
+    for rank, e in enumerate(episodes[:n], start=1):
+        peak, trough = int(e["peak_index"] or 0), int(e["trough_index"] or 0)
+        rec = e["recovery_index"]
+        end = int(rec) if rec is not None else last
+        out.append(
+            Drawdown(
+                rank=rank,
+                start=str(dates[peak]),
+                trough=str(dates[trough]),
+                recovery=str(dates[int(rec)]) if rec is not None else None,
+                depth=float(e["drawdown_pct"] or 0.0),
+                length=end - peak,
+                to_trough=trough - peak,
+            )
+        )
+    return out
+
+
+def period_ends(dates: np.ndarray, unit: str) -> npt.NDArray[np.intp]:
+    """Row of the last date of each calendar period (`"M"` month or `"Y"` year)."""
+    key = dates.astype(f"datetime64[{unit}]")
+    change = np.flatnonzero(key[1:] != key[:-1])
+    out: npt.NDArray[np.intp] = np.concatenate([change, [dates.size - 1]]).astype(np.intp)
+    return out
+
+
+def period_returns(values: F64, ends: npt.NDArray[np.intp]) -> F64:
+    """values[end] / values[base] - 1 per period; base = the previous period's end.
+
+    The first period starts at row 0; a series with leading NaNs starts at its first
+    finite value; a period that ends before it is NaN.
+    """
+    finite = np.flatnonzero(np.isfinite(values))
+    out = np.full(ends.size, np.nan)
+    if finite.size == 0:
+        return out
+    first = int(finite[0])
+    base = np.maximum(np.concatenate([[0], ends[:-1]]), first)
+    ok = ends >= first
+    out[ok] = values[ends[ok]] / values[base[ok]] - 1.0
+    return out
+
+
+def monthly_table(dates: np.ndarray, values: F64) -> tuple[list[int], F64]:
+    """Calendar-month returns as a (years, 12) array (NaN outside the window)."""
+    ends = period_ends(dates, "M")
+    rets = period_returns(values, ends)
+    month = dates[ends].astype("datetime64[M]").astype(np.int64)
+    years = sorted({int(m // 12 + 1970) for m in month})
+    table = np.full((len(years), 12), np.nan)
+    for m, r in zip(month, rets, strict=True):
+        table[years.index(int(m // 12 + 1970)), int(m % 12)] = r
+    return years, table
+
+
+def annual_returns(dates: np.ndarray, equity: F64, bench: F64) -> list[PeriodReturn]:
+    """Calendar-year returns of strategy and benchmark (partial first/last years flagged)."""
+    ends = period_ends(dates, "Y")
+    strat = period_returns(equity, ends)
+    bench_r = period_returns(bench, ends)
+    out: list[PeriodReturn] = []
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    for k, end in enumerate(ends):
+        first, last = dates[starts[k]], dates[end]
+        year = int(str(last)[:4])
+        partial = bool(
+            first > np.datetime64(f"{year}-01-07") or last < np.datetime64(f"{year}-12-24")
+        )
+        label = str(year)
+        if partial:
+            label = f"{year} ({_short_date(first)}–{_short_date(last)})"
+        out.append(PeriodReturn(label, _opt(strat[k]), _opt(bench_r[k]), partial))
+    return out
+
+
+def _short_date(day: np.datetime64) -> str:
+    """`Mar 05` from a date."""
+    return dt.date.fromisoformat(str(day)).strftime("%b %d")
+
+
+def _opt(value: float) -> float | None:
+    """A float, or None when it is not finite."""
+    return float(value) if math.isfinite(value) else None
+
+
+def rolling_stats(equity: F64, bench_equity: F64) -> dict[str, F64]:
+    """Rolling Sharpe and volatility, 6 and 12 months, strategy and benchmark (D-1 values)."""
+    strat_r = equity[1:] / equity[:-1] - 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bench_r = bench_equity[1:] / bench_equity[:-1] - 1.0
+    out: dict[str, F64] = {}
+    for label, window in ROLLING_WINDOWS:
+        for name, r in (("strategy", strat_r), ("benchmark", bench_r)):
+            sharpe, vol = _rolling(r, window)
+            out[f"{name}_sharpe_{label}"] = sharpe
+            out[f"{name}_vol_{label}"] = vol
+    return out
+
+
+def _rolling(returns: F64, window: int) -> tuple[F64, F64]:
+    """Rolling Sharpe (nanobook) and volatility of the finite tail of `returns`."""
+    from qtc.pipeline.nb_metrics import rolling_sharpe
+
+    sharpe = np.full(returns.size, np.nan)
+    vol = np.full(returns.size, np.nan)
+    finite = np.flatnonzero(np.isfinite(returns))
+    if finite.size == 0:
+        return sharpe, vol
+    start = int(finite[0])
+    tail = returns[start:]
+    if tail.size < window or not np.isfinite(tail).all():
+        return sharpe, vol
+    sharpe[start:] = rolling_sharpe(tail, window, PERIODS_PER_YEAR)
+    windows = np.lib.stride_tricks.sliding_window_view(tail, window)
+    vol[start + window - 1 :] = windows.std(axis=1, ddof=1) * math.sqrt(PERIODS_PER_YEAR)
+    return sharpe, vol
+
+
+def monthly_turnover(traded: F64, equity: F64, ends: npt.NDArray[np.intp]) -> F64:
+    """One-way turnover per calendar month: Σ traded_t / (2 E_t) over its days."""
+    daily = traded / (2.0 * equity)
+    cum = np.concatenate([[0.0], np.cumsum(daily)])
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    out: F64 = cum[ends + 1] - cum[starts]
+    return out
+
+
+# ---------------------------------------------------------------------------- holdings
+
+
+class _Holdings:
+    """weights.parquet as dense (D, N) weight and share matrices (symbols sorted)."""
+
+    def __init__(
+        self,
+        frame: Any,
+        dates: np.ndarray,
+        equity: F64,
+        stops: list[dict[str, Any]] | None = None,
+        sells: Any | None = None,
+    ) -> None:
+        import polars as pl
+
+        self.equity = equity
+        names = frame.group_by("symbol").agg(pl.col("sector").first()).sort("symbol")
+        self.symbols = names["symbol"].to_numpy().astype(str)
+        self.sectors = [
+            s if s not in (None, "", "None") else "Unknown" for s in names["sector"].to_list()
+        ]
+        codes = frame.select(
+            (pl.col("symbol").rank("dense") - 1).cast(pl.Int64).alias("col"),
+            pl.col("date"),
+        )
+        cols = codes["col"].to_numpy()
+        rows = np.searchsorted(dates, codes["date"].to_numpy().astype("datetime64[D]"))
+        n = self.symbols.size
+        self.weights = np.zeros((dates.size, n))
+        self.shares = np.zeros((dates.size, n))
+        if n:
+            self.weights[rows, cols] = frame["weight"].to_numpy()
+            self.shares[rows, cols] = frame["shares"].to_numpy()
+        self.held = self.shares != 0
+        self.gross: F64 = np.abs(self.weights).sum(axis=1)
+        self.count: F64 = self.held.sum(axis=1).astype(np.float64)
+        self.days_held = self.held.sum(axis=0)
+        self.contribution = self._contribution()
+        self._add_exits(dates, stops or [], sells)
+        self.contribution_total = float(self.contribution.sum())
+        totals = [(self._sector_avg(s), s) for s in sorted(set(self.sectors))]
+        self.sector_names = [s for _, s in sorted(totals, key=lambda t: (-t[0], t[1]))]
+
+    def _contribution(self) -> F64:
+        """Σ_t w_{t-1} · r_t per symbol, r from p_t = w_t E_t / q_t (both days held)."""
+        if self.symbols.size == 0:
+            return np.zeros(0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            price = np.where(self.held, self.weights * self.equity[:, None] / self.shares, np.nan)
+            ret = price[1:] / price[:-1] - 1.0
+        contrib = np.where(np.isfinite(ret), self.weights[:-1] * ret, 0.0)
+        out: F64 = contrib.sum(axis=0)
+        return out
+
+    def _add_exits(self, dates: np.ndarray, stops: list[dict[str, Any]], sells: Any | None) -> None:
+        """Add the exit day of names sold out completely: w_{t-1} · (exit / p_{t-1} - 1).
+
+        The exit price is the stop's `exit_price` for a stop, else the price of the sale
+        in trades.parquet (the close of the sale day).
+        """
+        done: set[tuple[int, int]] = set()
+        for event in stops:
+            if event.get("exit_price") is not None:
+                self._add_exit(
+                    dates,
+                    str(event.get("symbol")),
+                    str(event["date"]),
+                    done,
+                    float(event["exit_price"]),
+                )
+        if sells is None:
+            return
+        for day, symbol, price in sells.iter_rows():
+            self._add_exit(dates, str(symbol), str(day), done, float(price))
+
+    def _add_exit(
+        self, dates: np.ndarray, symbol: str, day: str, done: set[tuple[int, int]], price: float
+    ) -> None:
+        """Add one exit-day move (once per day and name; only for a name sold out that day)."""
+        col = int(np.searchsorted(self.symbols, symbol))
+        row = int(np.searchsorted(dates, np.datetime64(day, "D")))
+        if col >= self.symbols.size or self.symbols[col] != symbol or not 0 < row < dates.size:
+            return
+        if (row, col) in done or self.held[row, col] or not self.held[row - 1, col]:
+            return
+        prev = self.weights[row - 1, col] * self.equity[row - 1] / self.shares[row - 1, col]
+        if math.isfinite(price) and price > 0 and prev > 0:
+            self.contribution[col] += self.weights[row - 1, col] * (price / prev - 1.0)
+            done.add((row, col))
+
+    def _sector_avg(self, sector: str) -> float:
+        """Average weight of a sector over all days."""
+        cols = [i for i, s in enumerate(self.sectors) if s == sector]
+        return float(self.weights[:, cols].sum(axis=1).mean()) if cols else 0.0
+
+    def sector_weights(self, rows: npt.NDArray[np.intp]) -> F64:
+        """(len(rows), K) weight per sector (in `sector_names` order) on `rows`."""
+        out = np.zeros((rows.size, len(self.sector_names)))
+        for k, sector in enumerate(self.sector_names):
+            cols = np.array([i for i, s in enumerate(self.sectors) if s == sector], dtype=np.intp)
+            out[:, k] = self.weights[np.ix_(rows, cols)].sum(axis=1)
+        return out
+
+    def _holding(self, i: int, weight: float, *, latest: bool = False) -> Holding:
+        """A Holding row for column `i`."""
+        shares = float(self.shares[-1, i]) if latest else 0.0
+        return Holding(
+            symbol=str(self.symbols[i]),
+            sector=self.sectors[i],
+            weight=weight,
+            days_held=int(self.days_held[i]),
+            contribution=float(self.contribution[i]),
+            shares=shares,
+            value=weight * float(self.equity[-1]) if latest else 0.0,
+            held_weight=float(self.weights[:, i].sum()) / max(int(self.days_held[i]), 1),
+        )
+
+    def top_average(self, n: int = TOP_HOLDINGS) -> list[Holding]:
+        """The `n` names with the highest average weight (ties: symbol)."""
+        avg = self.weights.mean(axis=0)
+        order = sorted(range(avg.size), key=lambda i: (-avg[i], str(self.symbols[i])))
+        return [self._holding(i, float(avg[i])) for i in order[:n] if avg[i] > 0]
+
+    def top_latest(self, n: int = TOP_HOLDINGS) -> list[Holding]:
+        """The `n` largest positions on the last date."""
+        if self.symbols.size == 0:
+            return []
+        last = self.weights[-1]
+        order = sorted(range(last.size), key=lambda i: (-abs(last[i]), str(self.symbols[i])))
+        return [self._holding(i, float(last[i]), latest=True) for i in order[:n] if last[i] != 0]
+
+    def contributions(self, n: int = TOP_CONTRIBUTORS) -> tuple[list[Holding], list[Holding]]:
+        """The `n` biggest positive and negative contributors."""
+        c = self.contribution
+        avg = self.weights.mean(axis=0)
+        up = sorted(
+            (i for i in range(c.size) if c[i] > 0), key=lambda i: (-c[i], str(self.symbols[i]))
+        )
+        down = sorted(
+            (i for i in range(c.size) if c[i] < 0), key=lambda i: (c[i], str(self.symbols[i]))
+        )
+        return (
+            [self._holding(i, float(avg[i])) for i in up[:n]],
+            [self._holding(i, float(avg[i])) for i in down[:n]],
+        )
+
+
+# ---------------------------------------------------------------------------- events
+
+
+def summarize_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Group run.json events: rebalances (summary), stops, risk events and others."""
+    rebalances = [e for e in events if e.get("kind") == "rebalance"]
+    stops = [e for e in events if e.get("kind") == "stop"]
+    risk = [e for e in events if e.get("kind") in ("drawdown_exit", "data_ended")]
+    known = {"rebalance", "stop", "drawdown_exit", "data_ended", "unpriced_targets"}
+    other = [e for e in events if e.get("kind") not in known]
+    unpriced = sorted(
+        {str(s) for e in events if e.get("kind") == "unpriced_targets" for s in e["symbols"]}
+    )
+    reasons: dict[str, int] = {}
+    for e in stops:
+        reasons[str(e.get("reason", ""))] = reasons.get(str(e.get("reason", "")), 0) + 1
+    names = [int(e.get("names", 0)) for e in rebalances]
+    return {
+        "rebalances": len(rebalances),
+        "first_rebalance": rebalances[0]["date"] if rebalances else None,
+        "last_rebalance": rebalances[-1]["date"] if rebalances else None,
+        "avg_names": (sum(names) / len(names)) if names else None,
+        "stops": stops[:MAX_EVENT_ROWS],
+        "stop_count": len(stops),
+        "stop_reasons": sorted(reasons.items()),
+        "stop_symbols": len({e.get("symbol") for e in stops}),
+        "risk": risk[:MAX_EVENT_ROWS],
+        "risk_count": len(risk),
+        "unpriced": unpriced,
+        "other": [
+            {
+                "date": e.get("date", ""),
+                "kind": e.get("kind", ""),
+                "detail": ", ".join(f"{k}={e[k]}" for k in sorted(e) if k not in ("date", "kind")),
+            }
+            for e in other[:MAX_EVENT_ROWS]
+        ],
+        "max_rows": MAX_EVENT_ROWS,
+    }
+
+
+# ---------------------------------------------------------------------------- strategy, plan
+
+
+def strategy_toml(resolved: dict[str, Any]) -> str:
+    """The resolved strategy as TOML in a strategy file's order; unset (null) values omitted.
+
+    Top-level values first, then one table per section (`[[factors]]` as an array of
+    tables), in the order of `STRATEGY_ORDER` (run.json stores keys sorted).
+    """
+    import tomli_w
+
+    data = _tomlable(resolved, top=True)
+    keys = [k for k in STRATEGY_ORDER if k in data] + sorted(
+        k for k in data if k not in STRATEGY_ORDER
+    )
+    scalars = {k: data[k] for k in keys if not _is_table(data[k])}
+    parts = [
+        "# The strategy as it was resolved for this run (defaults filled in, `extends` and\n"
+        "# --set applied), from run.json. Unset (null) values are omitted.\n",
+        tomli_w.dumps(scalars),
+    ]
+    for key in keys:
+        value = data[key]
+        if isinstance(value, list) and _is_table(value):
+            parts += [f"\n[[{key}]]\n{tomli_w.dumps(item)}" for item in value]
+        elif isinstance(value, dict):
+            parts.append("\n" + tomli_w.dumps({key: value}))
+    return "".join(parts)
+
+
+def _is_table(value: Any) -> bool:
+    """True for a table or a non-empty array of tables."""
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _tomlable(value: Any, *, top: bool = False, section: str = "") -> Any:
+    """Drop None values; turn ISO date strings of [data] back into TOML dates."""
+    if isinstance(value, dict):
+        return {
+            k: _tomlable(v, section=k if top else section)
+            for k, v in value.items()
+            if v is not None
+        }
+    if isinstance(value, list):
+        return [_tomlable(v, section=section) for v in value if v is not None]
+    if section == "data" and isinstance(value, str) and _ISO_DATE.match(value):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def plan_tree(plan_doc: dict[str, Any]) -> PlanNode:
+    """The plan as a tree (qtc.compile.explain, with what each stage requires/produces)."""
+    from qtc.compile.explain import Node, explain
+    from qtc.compile.plan import Plan
+
+    plan = Plan.from_json(json.dumps(plan_doc))
+
+    def convert(node: Node) -> PlanNode:
+        return PlanNode(node.label, tuple(convert(c) for c in node.children))
+
+    return convert(explain(plan, detail=True))
+
+
+def provenance(run: dict[str, Any], meta: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """Fingerprints, hashes, versions and where the strategy file came from."""
+    return {
+        "run_id": run.get("run_id"),
+        "plan_fingerprint": run.get("plan_fingerprint"),
+        "as_of": run.get("plan", {}).get("as_of"),
+        "dataset_hashes": sorted(run.get("dataset_hashes", {}).items()),
+        "versions": sorted(
+            run.get("versions", {}).items(),
+            key=lambda kv: (VERSION_ORDER.index(kv[0]) if kv[0] in VERSION_ORDER else 99, kv[0]),
+        ),
+        "files": [
+            (name, digest, not any(p.startswith(name + " ") for p in problems))
+            for name, digest in sorted(run.get("files", {}).items())
+        ],
+        "schema_version": run.get("schema_version"),
+        "strategy_file": meta.get("strategy_file"),
+        "git_commit": meta.get("git_commit"),
+    }
