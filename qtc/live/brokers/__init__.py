@@ -1,0 +1,33 @@
+"""Brokers behind one small protocol (`base.Broker`): `mock`, `paper`, later `alpaca`, `ibkr`."""
+
+from qtc.live.brokers.base import (
+    FRACTIONAL_NOT_SUPPORTED,
+    OPEN_STATUSES,
+    Account,
+    Broker,
+    BrokerDisconnected,
+    BrokerError,
+    OrderRequest,
+    OrderState,
+    OrderStatus,
+    OrderType,
+    Position,
+    Quote,
+    Side,
+)
+
+__all__ = [
+    "FRACTIONAL_NOT_SUPPORTED",
+    "OPEN_STATUSES",
+    "Account",
+    "Broker",
+    "BrokerDisconnected",
+    "BrokerError",
+    "OrderRequest",
+    "OrderState",
+    "OrderStatus",
+    "OrderType",
+    "Position",
+    "Quote",
+    "Side",
+]
