@@ -56,7 +56,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,13 +64,18 @@ import numpy as np
 import numpy.typing as npt
 
 from qtc.errors import UserError
+from qtc.outputs.report_holdings import Holding, _Holdings
+from qtc.outputs.report_meta import (
+    PlanNode,
+    plan_tree,
+    provenance,
+    strategy_toml,
+    summarize_events,
+)
 
 PERIODS_PER_YEAR = 252
 ROLLING_WINDOWS: tuple[tuple[str, int], ...] = (("6m", 126), ("12m", 252))
 WORST_DRAWDOWNS = 5
-TOP_HOLDINGS = 10
-TOP_CONTRIBUTORS = 10
-MAX_EVENT_ROWS = 1000
 
 F64 = npt.NDArray[np.float64]
 
@@ -110,30 +114,6 @@ DETAIL_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("activity", "Holdings (max)", "max_holdings", "int"),
 )
 
-#: Top-level order of a strategy file (run.json stores keys sorted).
-STRATEGY_ORDER: tuple[str, ...] = (
-    "schema",
-    "name",
-    "description",
-    "extends",
-    "data",
-    "universe",
-    "factors",
-    "scoring",
-    "selection",
-    "sizing",
-    "rebalance",
-    "costs",
-    "stops",
-    "risk",
-    "regime",
-    "broker",
-    "validate",
-    "search",
-)
-VERSION_ORDER: tuple[str, ...] = ("qtc", "nanobook", "numpy", "python")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
 
 @dataclass(frozen=True)
 class BenchmarkOverride:
@@ -171,28 +151,6 @@ class PeriodReturn:
     strategy: float | None
     benchmark: float | None
     partial: bool
-
-
-@dataclass(frozen=True)
-class Holding:
-    """One name in a holdings or contributions table."""
-
-    symbol: str
-    sector: str
-    weight: float
-    days_held: int
-    contribution: float
-    shares: float = 0.0
-    value: float = 0.0
-    held_weight: float = 0.0
-
-
-@dataclass(frozen=True)
-class PlanNode:
-    """One node of the plan tree."""
-
-    label: str
-    children: tuple[PlanNode, ...] = ()
 
 
 @dataclass
@@ -662,275 +620,3 @@ def monthly_turnover(traded: F64, equity: F64, ends: npt.NDArray[np.intp]) -> F6
 
 
 # ---------------------------------------------------------------------------- holdings
-
-
-class _Holdings:
-    """weights.parquet as dense (D, N) weight and share matrices (symbols sorted)."""
-
-    def __init__(
-        self,
-        frame: Any,
-        dates: np.ndarray,
-        equity: F64,
-        stops: list[dict[str, Any]] | None = None,
-        sells: Any | None = None,
-    ) -> None:
-        import polars as pl
-
-        self.equity = equity
-        names = frame.group_by("symbol").agg(pl.col("sector").first()).sort("symbol")
-        self.symbols = names["symbol"].to_numpy().astype(str)
-        self.sectors = [
-            s if s not in (None, "", "None") else "Unknown" for s in names["sector"].to_list()
-        ]
-        codes = frame.select(
-            (pl.col("symbol").rank("dense") - 1).cast(pl.Int64).alias("col"),
-            pl.col("date"),
-        )
-        cols = codes["col"].to_numpy()
-        rows = np.searchsorted(dates, codes["date"].to_numpy().astype("datetime64[D]"))
-        n = self.symbols.size
-        self.weights = np.zeros((dates.size, n))
-        self.shares = np.zeros((dates.size, n))
-        if n:
-            self.weights[rows, cols] = frame["weight"].to_numpy()
-            self.shares[rows, cols] = frame["shares"].to_numpy()
-        self.held = self.shares != 0
-        self.gross: F64 = np.abs(self.weights).sum(axis=1)
-        self.count: F64 = self.held.sum(axis=1).astype(np.float64)
-        self.days_held = self.held.sum(axis=0)
-        self.contribution = self._contribution()
-        self._add_exits(dates, stops or [], sells)
-        self.contribution_total = float(self.contribution.sum())
-        totals = [(self._sector_avg(s), s) for s in sorted(set(self.sectors))]
-        self.sector_names = [s for _, s in sorted(totals, key=lambda t: (-t[0], t[1]))]
-
-    def _contribution(self) -> F64:
-        """Σ_t w_{t-1} · r_t per symbol, r from p_t = w_t E_t / q_t (both days held)."""
-        if self.symbols.size == 0:
-            return np.zeros(0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            price = np.where(self.held, self.weights * self.equity[:, None] / self.shares, np.nan)
-            ret = price[1:] / price[:-1] - 1.0
-        contrib = np.where(np.isfinite(ret), self.weights[:-1] * ret, 0.0)
-        out: F64 = contrib.sum(axis=0)
-        return out
-
-    def _add_exits(self, dates: np.ndarray, stops: list[dict[str, Any]], sells: Any | None) -> None:
-        """Add the exit day of names sold out completely: w_{t-1} · (exit / p_{t-1} - 1).
-
-        The exit price is the stop's `exit_price` for a stop, else the price of the sale
-        in trades.parquet (the close of the sale day).
-        """
-        done: set[tuple[int, int]] = set()
-        for event in stops:
-            if event.get("exit_price") is not None:
-                self._add_exit(
-                    dates,
-                    str(event.get("symbol")),
-                    str(event["date"]),
-                    done,
-                    float(event["exit_price"]),
-                )
-        if sells is None:
-            return
-        for day, symbol, price in sells.iter_rows():
-            self._add_exit(dates, str(symbol), str(day), done, float(price))
-
-    def _add_exit(
-        self, dates: np.ndarray, symbol: str, day: str, done: set[tuple[int, int]], price: float
-    ) -> None:
-        """Add one exit-day move (once per day and name; only for a name sold out that day)."""
-        col = int(np.searchsorted(self.symbols, symbol))
-        row = int(np.searchsorted(dates, np.datetime64(day, "D")))
-        if col >= self.symbols.size or self.symbols[col] != symbol or not 0 < row < dates.size:
-            return
-        if (row, col) in done or self.held[row, col] or not self.held[row - 1, col]:
-            return
-        prev = self.weights[row - 1, col] * self.equity[row - 1] / self.shares[row - 1, col]
-        if math.isfinite(price) and price > 0 and prev > 0:
-            self.contribution[col] += self.weights[row - 1, col] * (price / prev - 1.0)
-            done.add((row, col))
-
-    def _sector_avg(self, sector: str) -> float:
-        """Average weight of a sector over all days."""
-        cols = [i for i, s in enumerate(self.sectors) if s == sector]
-        return float(self.weights[:, cols].sum(axis=1).mean()) if cols else 0.0
-
-    def sector_weights(self, rows: npt.NDArray[np.intp]) -> F64:
-        """(len(rows), K) weight per sector (in `sector_names` order) on `rows`."""
-        out = np.zeros((rows.size, len(self.sector_names)))
-        for k, sector in enumerate(self.sector_names):
-            cols = np.array([i for i, s in enumerate(self.sectors) if s == sector], dtype=np.intp)
-            out[:, k] = self.weights[np.ix_(rows, cols)].sum(axis=1)
-        return out
-
-    def _holding(self, i: int, weight: float, *, latest: bool = False) -> Holding:
-        """A Holding row for column `i`."""
-        shares = float(self.shares[-1, i]) if latest else 0.0
-        return Holding(
-            symbol=str(self.symbols[i]),
-            sector=self.sectors[i],
-            weight=weight,
-            days_held=int(self.days_held[i]),
-            contribution=float(self.contribution[i]),
-            shares=shares,
-            value=weight * float(self.equity[-1]) if latest else 0.0,
-            held_weight=float(self.weights[:, i].sum()) / max(int(self.days_held[i]), 1),
-        )
-
-    def top_average(self, n: int = TOP_HOLDINGS) -> list[Holding]:
-        """The `n` names with the highest average weight (ties: symbol)."""
-        avg = self.weights.mean(axis=0)
-        order = sorted(range(avg.size), key=lambda i: (-avg[i], str(self.symbols[i])))
-        return [self._holding(i, float(avg[i])) for i in order[:n] if avg[i] > 0]
-
-    def top_latest(self, n: int = TOP_HOLDINGS) -> list[Holding]:
-        """The `n` largest positions on the last date."""
-        if self.symbols.size == 0:
-            return []
-        last = self.weights[-1]
-        order = sorted(range(last.size), key=lambda i: (-abs(last[i]), str(self.symbols[i])))
-        return [self._holding(i, float(last[i]), latest=True) for i in order[:n] if last[i] != 0]
-
-    def contributions(self, n: int = TOP_CONTRIBUTORS) -> tuple[list[Holding], list[Holding]]:
-        """The `n` biggest positive and negative contributors."""
-        c = self.contribution
-        avg = self.weights.mean(axis=0)
-        up = sorted(
-            (i for i in range(c.size) if c[i] > 0), key=lambda i: (-c[i], str(self.symbols[i]))
-        )
-        down = sorted(
-            (i for i in range(c.size) if c[i] < 0), key=lambda i: (c[i], str(self.symbols[i]))
-        )
-        return (
-            [self._holding(i, float(avg[i])) for i in up[:n]],
-            [self._holding(i, float(avg[i])) for i in down[:n]],
-        )
-
-
-# ---------------------------------------------------------------------------- events
-
-
-def summarize_events(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """Group run.json events: rebalances (summary), stops, risk events and others."""
-    rebalances = [e for e in events if e.get("kind") == "rebalance"]
-    stops = [e for e in events if e.get("kind") == "stop"]
-    risk = [e for e in events if e.get("kind") in ("drawdown_exit", "data_ended")]
-    known = {"rebalance", "stop", "drawdown_exit", "data_ended", "unpriced_targets"}
-    other = [e for e in events if e.get("kind") not in known]
-    unpriced = sorted(
-        {str(s) for e in events if e.get("kind") == "unpriced_targets" for s in e["symbols"]}
-    )
-    reasons: dict[str, int] = {}
-    for e in stops:
-        reasons[str(e.get("reason", ""))] = reasons.get(str(e.get("reason", "")), 0) + 1
-    names = [int(e.get("names", 0)) for e in rebalances]
-    return {
-        "rebalances": len(rebalances),
-        "first_rebalance": rebalances[0]["date"] if rebalances else None,
-        "last_rebalance": rebalances[-1]["date"] if rebalances else None,
-        "avg_names": (sum(names) / len(names)) if names else None,
-        "stops": stops[:MAX_EVENT_ROWS],
-        "stop_count": len(stops),
-        "stop_reasons": sorted(reasons.items()),
-        "stop_symbols": len({e.get("symbol") for e in stops}),
-        "risk": risk[:MAX_EVENT_ROWS],
-        "risk_count": len(risk),
-        "unpriced": unpriced,
-        "other": [
-            {
-                "date": e.get("date", ""),
-                "kind": e.get("kind", ""),
-                "detail": ", ".join(f"{k}={e[k]}" for k in sorted(e) if k not in ("date", "kind")),
-            }
-            for e in other[:MAX_EVENT_ROWS]
-        ],
-        "max_rows": MAX_EVENT_ROWS,
-    }
-
-
-# ---------------------------------------------------------------------------- strategy, plan
-
-
-def strategy_toml(resolved: dict[str, Any]) -> str:
-    """The resolved strategy as TOML in a strategy file's order; unset (null) values omitted.
-
-    Top-level values first, then one table per section (`[[factors]]` as an array of
-    tables), in the order of `STRATEGY_ORDER` (run.json stores keys sorted).
-    """
-    import tomli_w
-
-    data = _tomlable(resolved, top=True)
-    keys = [k for k in STRATEGY_ORDER if k in data] + sorted(
-        k for k in data if k not in STRATEGY_ORDER
-    )
-    scalars = {k: data[k] for k in keys if not _is_table(data[k])}
-    parts = [
-        "# The strategy as it was resolved for this run (defaults filled in, `extends` and\n"
-        "# --set applied), from run.json. Unset (null) values are omitted.\n",
-        tomli_w.dumps(scalars),
-    ]
-    for key in keys:
-        value = data[key]
-        if isinstance(value, list) and _is_table(value):
-            parts += [f"\n[[{key}]]\n{tomli_w.dumps(item)}" for item in value]
-        elif isinstance(value, dict):
-            parts.append("\n" + tomli_w.dumps({key: value}))
-    return "".join(parts)
-
-
-def _is_table(value: Any) -> bool:
-    """True for a table or a non-empty array of tables."""
-    if isinstance(value, dict):
-        return True
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _tomlable(value: Any, *, top: bool = False, section: str = "") -> Any:
-    """Drop None values; turn ISO date strings of [data] back into TOML dates."""
-    if isinstance(value, dict):
-        return {
-            k: _tomlable(v, section=k if top else section)
-            for k, v in value.items()
-            if v is not None
-        }
-    if isinstance(value, list):
-        return [_tomlable(v, section=section) for v in value if v is not None]
-    if section == "data" and isinstance(value, str) and _ISO_DATE.match(value):
-        return dt.date.fromisoformat(value)
-    return value
-
-
-def plan_tree(plan_doc: dict[str, Any]) -> PlanNode:
-    """The plan as a tree (qtc.compile.explain, with what each stage requires/produces)."""
-    from qtc.compile.explain import Node, explain
-    from qtc.compile.plan import Plan
-
-    plan = Plan.from_json(json.dumps(plan_doc))
-
-    def convert(node: Node) -> PlanNode:
-        return PlanNode(node.label, tuple(convert(c) for c in node.children))
-
-    return convert(explain(plan, detail=True))
-
-
-def provenance(run: dict[str, Any], meta: dict[str, Any], problems: list[str]) -> dict[str, Any]:
-    """Fingerprints, hashes, versions and where the strategy file came from."""
-    return {
-        "run_id": run.get("run_id"),
-        "plan_fingerprint": run.get("plan_fingerprint"),
-        "as_of": run.get("plan", {}).get("as_of"),
-        "dataset_hashes": sorted(run.get("dataset_hashes", {}).items()),
-        "versions": sorted(
-            run.get("versions", {}).items(),
-            key=lambda kv: (VERSION_ORDER.index(kv[0]) if kv[0] in VERSION_ORDER else 99, kv[0]),
-        ),
-        "files": [
-            (name, digest, not any(p.startswith(name + " ") for p in problems))
-            for name, digest in sorted(run.get("files", {}).items())
-        ],
-        "schema_version": run.get("schema_version"),
-        "strategy_file": meta.get("strategy_file"),
-        "git_commit": meta.get("git_commit"),
-    }
