@@ -16,7 +16,8 @@ def write_bytes_atomic(path: Path, data: bytes, *, mode: int | None = None) -> N
     Args:
         path: Target file.
         data: Full new content.
-        mode: Optional permission bits for the new file (e.g. 0o600).
+        mode: Permission bits for the new file (e.g. 0o600 for secrets-adjacent state);
+            default: what a plain `open()` would give under the current umask.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -25,12 +26,18 @@ def write_bytes_atomic(path: Path, data: bytes, *, mode: int | None = None) -> N
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode if mode is not None else _default_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _default_mode() -> int:
+    """The mode a plain `open(path, "w")` would give (0o666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_text_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
