@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from qtc import __version__
-from qtc.cli import backtest, check, compile, options, pending, report, schema
+from qtc.cli import backtest, check, compile, options, pending, rebalance, report, schema
 from qtc.cli.data import data_app
 from qtc.errors import QtcError, StrategyError
 
@@ -82,6 +82,7 @@ app.command("compile")(compile.compile_)
 app.command("schema")(schema.schema)
 app.command("backtest")(backtest.backtest)
 app.command("report")(report.report)
+app.command("rebalance")(rebalance.rebalance)
 pending.register(app)
 app.add_typer(data_app)
 

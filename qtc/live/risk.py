@@ -110,9 +110,20 @@ class RiskReport:
         return self.status == "FAIL"
 
 
+QTY_SCALE = 1000
+"""nanobook's risk checks take integer quantities: qtc passes milli-shares, with equity and
+value limits scaled by the same factor, so every ratio (position %, leverage) is exact to
+0.001 share for fractional orders, and exact for whole shares."""
+
+
 def whole_shares(quantity: float) -> int:
-    """Round a share quantity up to whole shares for nanobook (exact wholes stay)."""
+    """Round a share quantity up to whole shares (exact wholes stay)."""
     return max(math.ceil(quantity - EPS), 0)
+
+
+def scaled(quantity: float) -> int:
+    """A share quantity in milli-shares for nanobook's checks."""
+    return round(quantity * QTY_SCALE)
 
 
 def cents(value: float) -> int:
@@ -129,8 +140,8 @@ def engine_config(risk: RiskSection) -> dict[str, object]:
         "max_drawdown_pct": risk.max_drawdown_pct if risk.max_drawdown_pct is not None else 0.2,
         "allow_short": risk.allow_short,
         "max_short_pct": risk.max_short_pct,
-        "max_trade_usd": NO_LIMIT_USD if limit is None else float(limit),
-        "max_order_value_cents": NO_LIMIT_CENTS if limit is None else cents(limit),
+        "max_trade_usd": NO_LIMIT_USD if limit is None else float(limit) * QTY_SCALE,
+        "max_order_value_cents": NO_LIMIT_CENTS if limit is None else cents(limit) * QTY_SCALE,
         "max_batch_value_cents": NO_LIMIT_CENTS,
     }
 
@@ -168,16 +179,14 @@ def check_orders(
     import nanobook
 
     engine = nanobook.RiskEngine(**engine_config(risk))
-    equity = cents(account.equity)
+    equity = cents(account.equity) * QTY_SCALE
     held = {p.symbol: p.quantity for p in positions}
-    book = [(sym, whole_shares(q)) for sym, q in sorted(held.items())]
+    book = [(sym, scaled(q)) for sym, q in sorted(held.items())]
     breach = drawdown_breached(account, risk, peak_equity)
     dd_detail = _drawdown_detail(account, risk, peak_equity)
     per_order = []
     for o in orders:
-        raw = engine.check_order(
-            o.symbol, o.side, whole_shares(o.quantity), cents(o.price), equity, book
-        )
+        raw = engine.check_order(o.symbol, o.side, scaled(o.quantity), cents(o.price), equity, book)
         checks = [_check(c) for c in raw]
         if o.side == "sell" and o.quantity <= held.get(o.symbol, 0.0) + EPS:
             checks = [_reducing(c) for c in checks]
@@ -189,7 +198,7 @@ def check_orders(
     batch = [
         _check(c)
         for c in engine.check_batch(
-            [(o.symbol, o.side, whole_shares(o.quantity), cents(o.price)) for o in orders],
+            [(o.symbol, o.side, scaled(o.quantity), cents(o.price)) for o in orders],
             equity,
             book,
             _post_trade_weights(orders, held, prices, account.equity),

@@ -193,7 +193,7 @@ def test_schema_write(qtc: Callable[..., Result], tmp_path: Path) -> None:
     "args",
     [
         ("validate", "strategies/momentum_us.toml"),
-        ("rebalance", "strategies/momentum_us.toml", "--broker", "paper", "--dry-run"),
+        ("kill", "--broker", "paper"),
         ("positions", "--broker", "paper"),
         ("sweep", "strategies/momentum_us.toml", "--grid", "selection.top_n=10,20"),
     ],

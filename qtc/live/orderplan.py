@@ -1,0 +1,83 @@
+"""The order-plan artifact: what `qtc rebalance` would send, written before anything is sent.
+
+`orders/<strategy>/<signal date>-<sha12>.json` holds the plan fingerprint, the strategy file's
+git commit, the broker and account, the positions and cash snapshot, the prices used, the
+targets, the orders (sells first) and the risk checks, plus `sha256`: the hash of the
+canonical JSON of everything else. `--apply` (to come) will execute exactly such a file after
+checking that positions have not moved since it was made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from qtc.atomic import write_text_atomic
+from qtc.live.brokers.base import Account, Position
+from qtc.live.orders import PlannedOrder
+from qtc.live.risk import RiskReport
+from qtc.live.targets import LiveTargets
+
+ORDER_PLAN_SCHEMA = 1
+
+
+def order_plan_document(
+    *,
+    strategy: str,
+    targets: LiveTargets,
+    broker: dict[str, Any],
+    account: Account,
+    positions: list[Position],
+    prices: dict[str, float],
+    orders: list[PlannedOrder],
+    risk: RiskReport,
+    git_commit: str | None,
+) -> dict[str, Any]:
+    """The order plan as JSON-ready data, with its sha256."""
+    doc: dict[str, Any] = {
+        "artifact": "qtc.order_plan",
+        "schema_version": ORDER_PLAN_SCHEMA,
+        "strategy": strategy,
+        "plan_fingerprint": targets.plan_fingerprint,
+        "as_of": str(targets.as_of_date),
+        "signal_date": str(targets.signal_date),
+        "git_commit": git_commit,
+        "broker": broker,
+        "account": asdict(account),
+        "positions": [asdict(p) for p in positions],
+        "prices": {s: prices[s] for s in sorted(prices)},
+        "targets": targets.weights,
+        "orders": [asdict(o) for o in orders],
+        "risk": {
+            "status": risk.status,
+            "orders": [
+                {
+                    "symbol": r.symbol,
+                    "side": r.side,
+                    "status": r.status,
+                    "checks": [asdict(c) for c in r.checks],
+                }
+                for r in risk.per_order
+            ],
+            "batch": [asdict(c) for c in risk.batch],
+        },
+    }
+    doc["sha256"] = plan_hash(doc)
+    return doc
+
+
+def plan_hash(doc: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of an order plan without its `sha256` field."""
+    body = {k: v for k, v in doc.items() if k != "sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_order_plan(doc: dict[str, Any], out: Path) -> Path:
+    """Write the plan to `<out>/<strategy>/<signal date>-<sha12>.json` (atomic, mode 0600)."""
+    path: Path = out / doc["strategy"] / f"{doc['signal_date']}-{doc['sha256'][:12]}.json"
+    write_text_atomic(path, json.dumps(doc, indent=2, sort_keys=True) + "\n", mode=0o600)
+    return path
