@@ -120,3 +120,27 @@ def _broker(kind: str, strategy: Any, prices: dict[str, float]) -> Any:
     raise UserError(
         f"broker {kind!r} is not available yet (issue #7): use --broker paper or mock",
     )
+
+
+def positions(broker_kind: str, account: str = "default") -> tuple[Any, list[Any]]:
+    """Account and positions of a local broker account (paper), marked at its last fills.
+
+    Raises:
+        UserError: For a broker kind that is not available here, or a paper account that
+            does not exist yet.
+    """
+    from qtc.live.brokers.paper import PaperBroker
+
+    if broker_kind != "paper":
+        raise UserError(
+            f"`qtc positions` reads paper accounts so far, not {broker_kind!r} (issue #7)"
+        )
+    path = state_dir() / "paper" / f"{account}.json"
+    if not path.is_file():
+        raise UserError(
+            f"no paper account {account!r} at {path}",
+            hint="it is created by the first `qtc rebalance --broker paper` that trades",
+        )
+    broker = PaperBroker(path, prices=lambda symbols: {}, account_id=account)
+    broker.connect()
+    return broker.account(), broker.positions()

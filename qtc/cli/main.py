@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 from qtc import __version__
 from qtc.cli import backtest, check, compile, options, pending, rebalance, report, schema
 from qtc.cli.data import data_app
+from qtc.cli.live_tools import audit_app, positions
 from qtc.errors import QtcError, StrategyError
 
 
@@ -83,8 +84,10 @@ app.command("schema")(schema.schema)
 app.command("backtest")(backtest.backtest)
 app.command("report")(report.report)
 app.command("rebalance")(rebalance.rebalance)
+app.command("positions")(positions)
 pending.register(app)
 app.add_typer(data_app)
+app.add_typer(audit_app)
 
 
 def main() -> None:

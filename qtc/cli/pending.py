@@ -17,10 +17,8 @@ PENDING: dict[str, tuple[str, str]] = {
     "validate": ("Signal research: IC, quantile spreads, walk-forward; gates.", "a later issue"),
     "sweep": ("Run every variant of a parameter grid, ranked.", "a later issue"),
     "evolve": ("Seeded genetic search over [search]; writes the best strategy.", "a later issue"),
-    "positions": ("Show a broker account's positions.", "#7"),
     "reconcile": ("Compare targets with a broker's holdings (no orders).", "#7"),
     "kill": ("Cancel all open orders at a broker.", "#7"),
-    "audit": ("Show or verify a rebalance audit log.", "#7"),
 }
 
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}

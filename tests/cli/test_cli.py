@@ -194,7 +194,7 @@ def test_schema_write(qtc: Callable[..., Result], tmp_path: Path) -> None:
     [
         ("validate", "strategies/momentum_us.toml"),
         ("kill", "--broker", "paper"),
-        ("positions", "--broker", "paper"),
+        ("reconcile", "strategies/momentum_us.toml", "--broker", "paper"),
         ("sweep", "strategies/momentum_us.toml", "--grid", "selection.top_n=10,20"),
     ],
 )
