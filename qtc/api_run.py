@@ -138,15 +138,12 @@ def report(
 
 def _benchmark_override(symbol: str, window: dict[str, Any], lake: LakeRef | None) -> Any:
     """Another benchmark's closes over the run window, from the lake."""
-    import numpy as np
-
     from qtc.errors import UserError
     from qtc.lake import Lake
     from qtc.outputs.report import BenchmarkOverride
+    from qtc.pipeline.data import benchmark_series
 
     if lake is None:
         raise UserError("--benchmark needs a lake to read the series from (--lake)")
-    frame = Lake(lake.path).benchmark(symbol, window["start"], window["end"])
-    col = "adj_close" if frame["adj_close"].null_count() < frame.height else "close"
-    dates = frame["date"].to_numpy().astype("datetime64[D]")
-    return BenchmarkOverride(symbol, dates, frame[col].cast(float).fill_null(np.nan).to_numpy())
+    dates, close = benchmark_series(Lake(lake.path), symbol, window["start"], window["end"])
+    return BenchmarkOverride(symbol, dates, close)

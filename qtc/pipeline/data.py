@@ -102,17 +102,28 @@ def _sectors(lake: Lake, names: list[str]) -> list[str]:
     return [by_symbol.get(s) or "" for s in names]
 
 
-def _benchmark(lake: Lake, symbol: str, dates: np.ndarray) -> np.ndarray:
-    """Benchmark total-return close aligned to the panel dates (NaN where missing)."""
-    frame = lake.benchmark(symbol, str(dates[0]), str(dates[-1]))
+def benchmark_series(
+    lake: Lake, symbol: str, start: str, end: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """A benchmark's dates and total-return close (adj_close, or close for price indices).
+
+    Raises:
+        UserError: If the lake has no data for it in the window.
+    """
+    frame = lake.benchmark(symbol, start, end)
     if frame.is_empty():
         raise UserError(
-            f"benchmark {symbol!r} has no data in the lake for {dates[0]}..{dates[-1]}",
+            f"benchmark {symbol!r} has no data in the lake for {start}..{end}",
             hint="set data.benchmark to a symbol in the lake's `benchmarks` dataset",
         )
     col = "adj_close" if frame["adj_close"].null_count() < frame.height else "close"
     days = frame["date"].to_numpy().astype("datetime64[D]")
-    values = frame[col].cast(float).fill_null(np.nan).to_numpy()
+    return days, frame[col].cast(float).fill_null(np.nan).to_numpy()
+
+
+def _benchmark(lake: Lake, symbol: str, dates: np.ndarray) -> np.ndarray:
+    """Benchmark total-return close aligned to the panel dates (NaN where missing)."""
+    days, values = benchmark_series(lake, symbol, str(dates[0]), str(dates[-1]))
     out = np.full(len(dates), np.nan)
     pos = np.searchsorted(dates, days)
     ok = (pos < len(dates)) & (dates[np.minimum(pos, len(dates) - 1)] == days)

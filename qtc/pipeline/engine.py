@@ -186,11 +186,11 @@ def run_engine(inp: EngineInput, marks: np.ndarray | None = None) -> EngineResul
         QtcError: If an input is invalid (nanobook would fail silently on it).
     """
     validate(inp)
+    marks = forward_filled(inp.prices) if marks is None else marks
     if stop_config(inp.stops):
         from qtc.pipeline.engine_daily import run_daily
 
-        return run_daily(inp)
-    marks = forward_filled(inp.prices) if marks is None else marks
+        return run_daily(inp, marks)
     last_row = last_priced_rows(inp.prices)
     book = _Book(inp)
     days = len(inp.dates) - inp.first_row

@@ -30,7 +30,6 @@ from qtc.pipeline.engine import (
     UNITS_PER_USD,
     EngineResult,
     aliases,
-    forward_filled,
     new_cost_model,
     stop_config,
 )
@@ -39,11 +38,15 @@ if TYPE_CHECKING:
     from qtc.pipeline.engine import EngineInput
 
 
-def run_daily(inp: EngineInput) -> EngineResult:
-    """Run the schedule on daily bars with nanobook's stops; mark equity from its curve."""
+def run_daily(inp: EngineInput, marks: np.ndarray) -> EngineResult:
+    """Run the schedule on daily bars with nanobook's stops; mark equity from its curve.
+
+    Args:
+        inp: Prices, targets and trading rules.
+        marks: `forward_filled(inp.prices)`, already computed by the caller.
+    """
     import nanobook as nb
 
-    marks = forward_filled(inp.prices)
     units = np.where(np.isfinite(marks), np.rint(marks * UNITS_PER_USD), 0).astype(np.int64)
     names = aliases(len(inp.symbols))
     relevant = _relevant(inp)
