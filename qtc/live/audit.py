@@ -47,6 +47,8 @@ Payload fields read by `replay` (and checked by `append` for these events):
 * `fill`: `client_order_id`, `quantity` (number, this fill only), `price` (number).
 * `intent.cancel`: `client_order_id` - written before a cancel request.
 * `result.cancel`: `client_order_id`, optional `status` (str, default `"cancelled"`).
+* `order.status`: `client_order_id`, `status` - a status the broker reported on its own
+  while qtc polled (e.g. an order the broker canceled or expired).
 
 Other events (`reconcile`, `run.start`, ...) are logged and verified but ignored by
 `replay`. Extra payload fields are always allowed.
@@ -99,6 +101,7 @@ _EVENT_FIELDS: dict[str, dict[str, str]] = {
     "fill": {"client_order_id": _STR, "quantity": _NUM, "price": _NUM},
     "intent.cancel": {"client_order_id": _STR},
     "result.cancel": {"client_order_id": _STR},
+    "order.status": {"client_order_id": _STR, "status": _STR},
 }
 _OPTIONAL_FIELDS: dict[str, dict[str, str]] = {
     "result.submit": {"broker_order_id": _STR},
@@ -697,3 +700,5 @@ def _apply(order: OrderState, event: str, payload: Mapping[str, Any]) -> None:
         order.status = str(payload.get("status", "cancelled"))
         if order.pending == "cancel":
             order.pending = None
+    elif event == "order.status":
+        order.status = str(payload["status"])

@@ -12,7 +12,8 @@ Rules (DESIGN §8, issue 7):
   `fractional`. A sell never exceeds the quantity held.
 * Buys never spend more than the cash available after the sells: when they would, every buy
   is scaled down pro rata and re-truncated (and re-checked against `min_order_value`).
-  Commissions are not reserved; the broker's fill prices may differ from `prices`.
+  `cash_buffer_bps` of the cash is kept back for commissions and slippage (the strategy's
+  `commission_bps + slippage_bps`), so that fills a little above `prices` still fit.
 * Sells come first, then buys; each group sorted by symbol.
 """
 
@@ -71,6 +72,7 @@ def plan_orders(
     fractional: bool,
     no_trade_band_bps: float,
     min_order_value: float,
+    cash_buffer_bps: float = 0.0,
 ) -> list[PlannedOrder]:
     """Compute the orders that move the account to the target weights.
 
@@ -82,6 +84,7 @@ def plan_orders(
         fractional: Whether the broker trades fractional shares.
         no_trade_band_bps: Skip a symbol whose weight is within this many bps of its target.
         min_order_value: Skip orders below this notional.
+        cash_buffer_bps: Share of the cash (in bps) buys leave unspent for costs.
 
     Returns:
         Sells (by symbol), then buys (by symbol).
@@ -120,7 +123,8 @@ def plan_orders(
         order = PlannedOrder(symbol, side, size, price, size * price, current, target)
         (buys if side == "buy" else sells).append(order)
     cash = account.cash + sum(o.notional for o in sells)
-    return sells + _fit_cash(buys, cash, fractional=fractional, min_order_value=min_order_value)
+    budget = cash / (1 + cash_buffer_bps / 10_000)
+    return sells + fit_cash(buys, budget, fractional=fractional, min_order_value=min_order_value)
 
 
 def _price(prices: Mapping[str, float], symbol: str, what: str) -> float:
@@ -134,7 +138,7 @@ def _price(prices: Mapping[str, float], symbol: str, what: str) -> float:
     return float(price)
 
 
-def _fit_cash(
+def fit_cash(
     buys: list[PlannedOrder], cash: float, *, fractional: bool, min_order_value: float
 ) -> list[PlannedOrder]:
     """Scale buys down pro rata (re-truncated) so that they cost at most `cash`."""
