@@ -1,7 +1,8 @@
-"""The live part of the library facade: `qtc rebalance` (dry run so far).
+"""The live part of the library facade: `qtc rebalance`, `positions`, `reconcile`, `kill`.
 
 Targets come from the same Plan and pipeline stages as the backtest; positions and cash from
-the broker; prices from the lake's closes on the signal date.
+the broker; prices from the lake's closes on the signal date. The checks around sending
+(risk, hash, positions moved, one run per window) live in `qtc.live.session`.
 """
 
 from __future__ import annotations
@@ -20,36 +21,105 @@ STATE_ENV = "QTC_STATE_DIR"
 
 
 @dataclass
-class DryRun:
-    """A computed (not executed) rebalance."""
+class Planned:
+    """A computed order plan, written, with the connected broker it was made against."""
 
     path: Path
     document: dict[str, Any]
+    broker: Any
 
 
 def state_dir() -> Path:
-    """Where local brokers keep their accounts: `$QTC_STATE_DIR` or the user data dir."""
+    """Return the state folder: `$QTC_STATE_DIR` or the user data dir (accounts, runs)."""
     from platformdirs import user_data_dir
 
     return Path(os.environ.get(STATE_ENV) or user_data_dir("qtc"))
 
 
-def rebalance_dry_run(
+def plan_rebalance(
     path: str,
     *,
-    broker_kind: str,
+    broker_kind: str | None,
     lake: LakeRef,
     overrides: list[str] | None = None,
     as_of: dt.date | None = None,
     out: Path = Path("orders"),
-) -> DryRun:
-    """Compute targets, read the broker, plan and risk-check orders, write the order plan."""
-    from qtc.lake import Lake
+) -> Planned:
+    """Compute targets, read the broker, plan and risk-check orders, write the order plan.
+
+    `broker_kind` None means the strategy's own `[broker]`.
+    """
+    from qtc.live.brokers.factory import broker_settings, build_broker
+    from qtc.live.history import history_path, peak_equity
     from qtc.live.orderplan import order_plan_document, write_order_plan
     from qtc.live.orders import plan_orders
     from qtc.live.risk import check_orders
-    from qtc.live.targets import live_targets
+    from qtc.live.runs import window_of
     from qtc.outputs.artifacts import git_commit
+
+    strategy, targets, prices = _targets(path, lake, overrides, as_of)
+    costs = {
+        "commission_bps": strategy.costs.commission_bps,
+        "slippage_bps": strategy.costs.slippage_bps,
+    }
+    kind = broker_kind or strategy.broker.kind
+    settings = broker_settings(kind, strategy.broker)
+    state = state_dir()
+    broker = build_broker(
+        settings,
+        prices=prices,
+        state=state,
+        environ=os.environ,
+        initial_cash=strategy.rebalance.initial_cash,
+        **costs,
+    )
+    broker.connect()
+    account, positions = broker.account(), broker.positions()
+    wanted = sorted(set(targets.weights) | {p.symbol for p in positions})
+    missing = [s for s in wanted if s not in prices]
+    if missing:
+        raise QtcError(f"no close on {targets.signal_date} for: {', '.join(missing)}")
+    rules = {
+        "fractional": strategy.rebalance.fractional_shares and broker.supports_fractional,
+        "no_trade_band_bps": strategy.rebalance.no_trade_band_bps,
+        "min_order_value": strategy.rebalance.min_order_value,
+        "cash_buffer_bps": cash_buffer_bps(**costs),
+    }
+    orders = plan_orders(targets.weights, positions, account, prices, **rules)
+    peak = peak_equity(history_path(state, kind, account.account_id))
+    risk = check_orders(orders, account, positions, prices, strategy.risk, peak_equity=peak)
+    doc = order_plan_document(
+        strategy=strategy.name,
+        targets=targets,
+        broker={"kind": kind, "account": account.account_id, "settings": settings},
+        account=account,
+        positions=positions,
+        prices={s: prices[s] for s in wanted},
+        orders=orders,
+        risk=risk,
+        git_commit=git_commit(path),
+        window=window_of(strategy.rebalance.frequency, targets.signal_date),
+        order_rules=rules,
+        costs=costs,
+        peak_equity=peak,
+    )
+    return Planned(write_order_plan(doc, out), doc, broker)
+
+
+def cash_buffer_bps(commission_bps: float, slippage_bps: float) -> float:
+    """Cash buys leave unspent: a buy at price p costs p (1 + slippage) (1 + commission).
+
+    Plus 0.1 bp so that float rounding never makes the last buy exceed the cash.
+    """
+    return commission_bps + slippage_bps + commission_bps * slippage_bps / 10_000 + 0.1
+
+
+def _targets(
+    path: str, lake: LakeRef, overrides: list[str] | None, as_of: dt.date | None
+) -> tuple[Any, Any, dict[str, float]]:
+    """The strategy, its live targets and the lake's closes on the signal date."""
+    from qtc.lake import Lake
+    from qtc.live.targets import live_targets
     from qtc.pipeline.data import window_end
 
     store = Lake(lake.path)
@@ -57,37 +127,7 @@ def rebalance_dry_run(
     strategy = compiled.loaded.strategy
     assert strategy is not None
     targets = live_targets(compiled.plan, store, as_of=as_of)
-    prices = _closes(store, targets.signal_date)
-    broker = _broker(broker_kind, strategy, prices)
-    broker.connect()
-    account, positions = broker.account(), broker.positions()
-    wanted = sorted(set(targets.weights) | {p.symbol for p in positions})
-    missing = [s for s in wanted if s not in prices]
-    if missing:
-        raise QtcError(f"no close on {targets.signal_date} for: {', '.join(missing)}")
-    rebalance = strategy.rebalance
-    orders = plan_orders(
-        targets.weights,
-        positions,
-        account,
-        prices,
-        fractional=rebalance.fractional_shares and broker.supports_fractional,
-        no_trade_band_bps=rebalance.no_trade_band_bps,
-        min_order_value=rebalance.min_order_value,
-    )
-    risk = check_orders(orders, account, positions, prices, strategy.risk, peak_equity=None)
-    doc = order_plan_document(
-        strategy=strategy.name,
-        targets=targets,
-        broker={"kind": broker_kind, "account": account.account_id},
-        account=account,
-        positions=positions,
-        prices={s: prices[s] for s in wanted},
-        orders=orders,
-        risk=risk,
-        git_commit=git_commit(path),
-    )
-    return DryRun(write_order_plan(doc, out), doc)
+    return strategy, targets, _closes(store, targets.signal_date)
 
 
 def _closes(store: Any, day: dt.date) -> dict[str, float]:
@@ -96,30 +136,75 @@ def _closes(store: Any, day: dt.date) -> dict[str, float]:
     return dict(zip(frame["symbol"].to_list(), frame["close"].to_list(), strict=True))
 
 
-def _broker(kind: str, strategy: Any, prices: dict[str, float]) -> Any:
-    """The broker adapter for a kind (mock and paper so far)."""
-    from qtc.live.brokers.mock import MockBroker
-    from qtc.live.brokers.paper import PaperBroker
+def check_window(planned: Planned, *, force: bool) -> None:
+    """Refuse early (before asking for confirmation) when the window already ran."""
+    from qtc.live.runs import check_window as check
+    from qtc.live.session import run_record
 
-    def source(symbols: list[str]) -> dict[str, float]:
-        return {s: prices[s] for s in symbols if s in prices}
+    check(state_dir(), run_record(planned.document, planned.path), force=force)
 
-    cash = strategy.rebalance.initial_cash
-    if kind == "mock":
-        return MockBroker(cash=cash, prices=prices)
-    if kind == "paper":
-        account = getattr(strategy.broker, "account", "default")
-        return PaperBroker(
-            state_dir() / "paper" / f"{account}.json",
-            prices=source,
-            initial_cash=cash,
-            commission_bps=strategy.costs.commission_bps,
-            slippage_bps=strategy.costs.slippage_bps,
-            account_id=account,
-        )
-    raise UserError(
-        f"broker {kind!r} is not available yet (issue #7): use --broker paper or mock",
+
+def execute(planned: Planned, *, force: bool, timing: Any = None) -> Any:
+    """Execute a confirmed plan on the broker it was made against (see `session.execute`)."""
+    from qtc.live.session import execute as run
+
+    return run(
+        planned.document,
+        planned.path,
+        planned.broker,
+        state=state_dir(),
+        force=force,
+        environ=os.environ,
+        timing=timing,
     )
+
+
+def load_plan(path: Path) -> Planned:
+    """Read a saved order plan (hash checked) and connect to its broker account."""
+    from qtc.live.session import connect, load_plan
+
+    doc = load_plan(path)
+    broker = connect(doc, state=state_dir(), environ=os.environ)
+    return Planned(path, doc, broker)
+
+
+def resume(plan: Path | None, strategy_file: str | None, *, timing: Any = None) -> Any:
+    """Finish an interrupted run, named by its order plan or by its strategy file."""
+    from qtc.live.session import resume as run
+
+    return run(
+        plan or _unfinished_plan(strategy_file),
+        state=state_dir(),
+        environ=os.environ,
+        timing=timing,
+    )
+
+
+def _unfinished_plan(strategy_file: str | None) -> Path:
+    """The order plan of the strategy's one unfinished run."""
+    from qtc.live.runs import unfinished
+
+    if strategy_file is None:
+        raise UserError(
+            "--resume needs the strategy file or --apply ORDER_PLAN",
+            hint="e.g. `qtc rebalance strategies/x.toml --resume`",
+        )
+    from qtc.manifest.load import load_strategy
+
+    loaded = load_strategy(strategy_file, None)
+    strategy = loaded.strategy
+    if strategy is None:
+        raise UserError(f"{strategy_file} is not a valid strategy; run `qtc check` on it")
+    runs = unfinished(state_dir(), strategy.name)
+    if not runs:
+        raise QtcError(f"{strategy.name} has no unfinished run; nothing to resume")
+    if len(runs) > 1:
+        listed = ", ".join(r.order_plan for r in runs)
+        raise UserError(
+            f"{strategy.name} has {len(runs)} unfinished runs: {listed}",
+            hint="name one: `qtc rebalance --apply ORDER_PLAN --resume`",
+        )
+    return Path(runs[0].order_plan)
 
 
 def positions(broker_kind: str, account: str = "default") -> tuple[Any, list[Any]]:

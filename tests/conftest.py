@@ -30,8 +30,8 @@ def qtc(in_repo: Path) -> Callable[..., Result]:
     """Invoke the qtc CLI in process: `qtc("check", "file.toml")`."""
     from qtc.cli.main import app
 
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(app, list(args))
+    def run(*args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(app, list(args), input=input)
 
     return run
 

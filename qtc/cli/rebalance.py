@@ -1,4 +1,11 @@
-"""`qtc rebalance FILE --broker B --dry-run`: targets -> orders -> risk checks -> order plan."""
+"""`qtc rebalance`: targets -> orders -> risk checks -> order plan -> (confirm) -> execution.
+
+qtc rebalance FILE --broker paper --dry-run     # write the order plan, send nothing
+qtc rebalance FILE --broker paper               # show the plan, ask, execute
+qtc rebalance FILE --broker paper --yes         # unattended
+qtc rebalance --apply orders/x/2024-03-28-ab12.json   # execute exactly a saved plan
+qtc rebalance FILE --resume                     # finish an interrupted run
+"""
 
 from __future__ import annotations
 
@@ -9,48 +16,113 @@ import typer
 
 from qtc.cli.data import LakeOpt
 from qtc.cli.options import AsOfOpt, FormatOpt, OutputFormat, SetOpt
-from qtc.errors import QtcError
+from qtc.errors import QtcError, UserError
 
 
 def rebalance(
-    file: Annotated[str, typer.Argument(help="Strategy TOML file.")],
-    broker: Annotated[str, typer.Option("--broker", help="mock | paper | alpaca | ibkr.")],
+    file: Annotated[str | None, typer.Argument(help="Strategy TOML file.")] = None,
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="mock | paper | alpaca | ibkr (default: the strategy's)."),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Stop after writing the order plan.")
     ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
+    apply: Annotated[
+        Path | None, typer.Option("--apply", help="Execute exactly this saved order plan.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish an interrupted run (no order twice).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Trade even if this window already ran.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for fills before canceling.")
+    ] = 60.0,
     out: Annotated[Path, typer.Option("--out", help="Folder of order plans.")] = Path("orders"),
     set_: SetOpt = None,
     lake: LakeOpt = None,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
-    """Compute today's orders from the plan; with --dry-run, write the order plan and stop."""
+    """Compute today's orders from the plan, show them, and (once confirmed) execute them."""
+    from qtc import api_live
+    from qtc.live.execute import Timing
+
+    timing = Timing(timeout=timeout, poll=min(1.0, max(timeout / 20, 0.01)))
+    if resume:
+        _show_execution(api_live.resume(apply, file, timing=timing), None, fmt)
+        return
+    planned = _plan(file, broker, apply, out, set_, lake, as_of)
+    if dry_run:
+        _show_plan(planned, fmt, dry_run=True)
+        return
+    api_live.check_window(planned, force=force)
+    if planned.document["risk"]["status"] == "FAIL":
+        _show_plan(planned, fmt, dry_run=False)
+        raise QtcError(
+            "the order plan failed its risk checks; nothing was sent",
+            hint="see the risk column; the order plan lists every failed check",
+        )
+    if fmt is OutputFormat.human:
+        _show_plan(planned, fmt, dry_run=False)
+    _confirm(planned, yes=yes, fmt=fmt)
+    _show_execution(api_live.execute(planned, force=force, timing=timing), planned, fmt)
+
+
+def _plan(
+    file: str | None,
+    broker: str | None,
+    apply: Path | None,
+    out: Path,
+    set_: list[str] | None,
+    lake: str | None,
+    as_of: str | None,
+) -> Any:
+    """A fresh order plan from the strategy, or a saved one (`--apply`)."""
     import datetime as dt
 
     from qtc import api_live
-    from qtc.cli import console
     from qtc.cli.data import lake_for_reading
 
-    if not dry_run:
-        raise QtcError(
-            "sending orders is not implemented yet (issue #7); nothing was sent",
-            hint="use --dry-run to see the orders and write the order plan",
-        )
-    ref = lake_for_reading(lake)
+    if apply is not None:
+        if file is not None or set_ or as_of:
+            raise UserError(
+                "--apply executes a saved plan: give no strategy file, --set or --as-of"
+            )
+        return api_live.load_plan(apply)
+    if file is None:
+        raise UserError("give a strategy file (or --apply ORDER_PLAN)")
     when = dt.date.fromisoformat(as_of) if as_of else None
-    done = api_live.rebalance_dry_run(
-        file, broker_kind=broker, lake=ref, overrides=set_, as_of=when, out=out
+    return api_live.plan_rebalance(
+        file, broker_kind=broker, lake=lake_for_reading(lake), overrides=set_, as_of=when, out=out
     )
-    if fmt is OutputFormat.json:
-        console.print_json({"order_plan": str(done.path), **done.document})
+
+
+def _confirm(planned: Any, *, yes: bool, fmt: OutputFormat) -> None:
+    """Ask before sending (unless --yes); refuse to guess in JSON mode."""
+    doc = planned.document
+    if yes:
         return
-    _render(done.document, done.path)
+    hint = f"apply it later with `qtc rebalance --apply {planned.path}`, or pass --yes"
+    if fmt is OutputFormat.json:
+        raise UserError("--format json cannot ask for confirmation; nothing was sent", hint=hint)
+    where = f"{doc['broker']['kind']}:{doc['account']['account_id']}"
+    if not typer.confirm(f"Send {len(doc['orders'])} orders to {where}?", default=False):
+        raise QtcError("not confirmed; nothing was sent", hint=hint)
 
 
-def _render(doc: dict[str, Any], path: Path) -> None:
+def _show_plan(planned: Any, fmt: OutputFormat, *, dry_run: bool) -> None:
     """The order table, the risk status and where the plan is."""
     from qtc.cli import console
 
+    doc, path = planned.document, planned.path
+    if fmt is OutputFormat.json:
+        if dry_run:
+            console.print_json({"order_plan": str(path), **doc})
+        return
     status = {(r["symbol"], r["side"]): r["status"] for r in doc["risk"]["orders"]}
     targets = doc["targets"]
     rows = [
@@ -72,5 +144,51 @@ def _render(doc: dict[str, Any], path: Path) -> None:
         f"  equity ${acct['equity']:,.2f}  cash ${acct['cash']:,.2f}"
     )
     console.table(title, ["symbol", "side", "qty", "price", "notional", "weight", "risk"], rows)
-    console.line(f"risk: {doc['risk']['status']}  ({len(rows)} orders; dry run: nothing was sent)")
+    tail = "; dry run: nothing was sent" if dry_run else ""
+    console.line(f"risk: {doc['risk']['status']}  ({len(rows)} orders{tail})")
     console.line(f"wrote {path}  (sha256 {doc['sha256'][:12]})", style="green")
+
+
+def _show_execution(done: Any, planned: Any, fmt: OutputFormat) -> None:
+    """What was sent and filled, the residual against the targets, where the log is."""
+    from dataclasses import asdict
+
+    from qtc.cli import console
+
+    report = done.report
+    if fmt is OutputFormat.json:
+        body: dict[str, Any] = {
+            "order_plan": done.run.order_plan,
+            "audit_log": str(done.audit_log),
+            "run": asdict(done.run),
+            **report.to_dict(),
+        }
+        console.print_json(body)
+        return
+    rows = [
+        (
+            o["symbol"],
+            o["side"],
+            f"{o['planned']:g}",
+            f"{o['quantity']:g}",
+            f"{o['filled']:g}",
+            "" if o["avg_price"] is None else f"{o['avg_price']:.2f}",
+            o["status"],
+            o["reason"],
+        )
+        for o in report.orders
+    ]
+    head = ["symbol", "side", "planned", "sent", "filled", "avg price", "status", "reason"]
+    console.table(f"executed on {done.run.broker}:{done.run.account}", head, rows)
+    gaps = [
+        (r["symbol"], f"{r['target_weight']:.2%}", f"{r['weight']:.2%}", f"{r['diff']:+.2%}")
+        for r in report.residual[:5]
+    ]
+    console.table("largest residuals vs targets", ["symbol", "target", "held", "diff"], gaps)
+    acct = report.account
+    console.line(f"equity ${acct.equity:,.2f}  cash ${acct.cash:,.2f}")
+    console.line(f"audit log {done.audit_log}")
+    if report.complete:
+        console.line(f"run of window {done.run.window} complete", style="green")
+    else:
+        console.line("run incomplete: finish it with --resume", style="red")

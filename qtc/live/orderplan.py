@@ -3,8 +3,8 @@
 `orders/<strategy>/<signal date>-<sha12>.json` holds the plan fingerprint, the strategy file's
 git commit, the broker and account, the positions and cash snapshot, the prices used, the
 targets, the orders (sells first) and the risk checks, plus `sha256`: the hash of the
-canonical JSON of everything else. `--apply` (to come) will execute exactly such a file after
-checking that positions have not moved since it was made.
+canonical JSON of everything else. `qtc rebalance --apply` executes exactly such a file after
+checking its hash and that positions have not moved since it was made.
 """
 
 from __future__ import annotations
@@ -35,8 +35,17 @@ def order_plan_document(
     orders: list[PlannedOrder],
     risk: RiskReport,
     git_commit: str | None,
+    window: str,
+    order_rules: dict[str, Any],
+    costs: dict[str, float],
+    peak_equity: float | None,
 ) -> dict[str, Any]:
-    """The order plan as JSON-ready data, with its sha256."""
+    """The order plan as JSON-ready data, with its sha256.
+
+    `broker` holds the kind, the account id and the non-secret settings needed to reconnect
+    (`--apply`); `order_rules` the sizing rules the executor re-applies when it fits buys to
+    the cash left after the sells; `window` the rebalance window (one run per window).
+    """
     doc: dict[str, Any] = {
         "artifact": "qtc.order_plan",
         "schema_version": ORDER_PLAN_SCHEMA,
@@ -44,15 +53,19 @@ def order_plan_document(
         "plan_fingerprint": targets.plan_fingerprint,
         "as_of": str(targets.as_of_date),
         "signal_date": str(targets.signal_date),
+        "window": window,
         "git_commit": git_commit,
         "broker": broker,
         "account": asdict(account),
         "positions": [asdict(p) for p in positions],
         "prices": {s: prices[s] for s in sorted(prices)},
         "targets": targets.weights,
+        "order_rules": order_rules,
+        "costs": costs,
         "orders": [asdict(o) for o in orders],
         "risk": {
             "status": risk.status,
+            "peak_equity": peak_equity,
             "orders": [
                 {
                     "symbol": r.symbol,
@@ -81,3 +94,22 @@ def write_order_plan(doc: dict[str, Any], out: Path) -> Path:
     path: Path = out / doc["strategy"] / f"{doc['signal_date']}-{doc['sha256'][:12]}.json"
     write_text_atomic(path, json.dumps(doc, indent=2, sort_keys=True) + "\n", mode=0o600)
     return path
+
+
+def positions_moved(doc: dict[str, Any], positions: list[Position], account: Account) -> list[str]:
+    """How the account differs from the plan's snapshot (empty when it has not moved).
+
+    Quantities must match exactly (within 1e-9 shares); cash may have grown (a deposit) but
+    not shrunk, since the buys were sized to it.
+    """
+    before = {p["symbol"]: float(p["quantity"]) for p in doc["positions"]}
+    now = {p.symbol: p.quantity for p in positions}
+    changes = [
+        f"{s}: {before.get(s, 0.0):g} -> {now.get(s, 0.0):g} shares"
+        for s in sorted(set(before) | set(now))
+        if abs(before.get(s, 0.0) - now.get(s, 0.0)) > 1e-9
+    ]
+    cash = float(doc["account"]["cash"])
+    if account.cash < cash - 0.01:
+        changes.append(f"cash: {cash:,.2f} -> {account.cash:,.2f}")
+    return changes

@@ -116,6 +116,12 @@ value limits scaled by the same factor, so every ratio (position %, leverage) is
 0.001 share for fractional orders, and exact for whole shares."""
 
 
+LEVERAGE_TOLERANCE = 0.001
+"""Added to `max_leverage`: nanobook measures leverage at integer-cent prices, so a fully
+invested account (cash a few dollars) can read a hair above 1.00x. 0.1% of equity is below
+the cash qtc keeps back for costs, so a real breach still fails."""
+
+
 def whole_shares(quantity: float) -> int:
     """Round a share quantity up to whole shares (exact wholes stay)."""
     return max(math.ceil(quantity - EPS), 0)
@@ -136,7 +142,7 @@ def engine_config(risk: RiskSection) -> dict[str, object]:
     limit = risk.max_order_value
     return {
         "max_position_pct": risk.max_position_pct,
-        "max_leverage": risk.max_leverage,
+        "max_leverage": risk.max_leverage + LEVERAGE_TOLERANCE,
         "max_drawdown_pct": risk.max_drawdown_pct if risk.max_drawdown_pct is not None else 0.2,
         "allow_short": risk.allow_short,
         "max_short_pct": risk.max_short_pct,

@@ -7,6 +7,7 @@ import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import Result
@@ -68,20 +69,88 @@ def test_dry_run_writes_a_hashed_order_plan(
     assert text == snapshot
 
 
-def test_without_dry_run_nothing_is_sent(
+def paper_file(state: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((state / "paper" / "default.json").read_text())
+    return data
+
+
+def test_declined_confirmation_sends_nothing(
     qtc: Callable[..., Result], demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("QTC_STATE_DIR", str(tmp_path / "state"))
-    result = qtc(*args(demo, tmp_path / "orders"))
+    state = tmp_path / "state"
+    monkeypatch.setenv("QTC_STATE_DIR", str(state))
+    result = qtc(*args(demo, tmp_path / "orders"), input="n\n")
+    assert result.exit_code == 1, result.output
+    assert "Send " in result.stdout and "not confirmed; nothing was sent" in result.stderr
+    assert "--apply" in result.stderr
+    assert paper_file(state)["fills"] == [] and not (state / "runs").exists()
+
+
+def test_yes_executes_on_paper_and_a_second_run_in_the_window_is_refused(
+    qtc: Callable[..., Result], demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "state"
+    monkeypatch.setenv("QTC_STATE_DIR", str(state))
+    out = tmp_path / "orders"
+    result = qtc(*args(demo, out, "--yes", "--format", "json"))
+    assert result.exit_code == 0, result.output
+    done = json.loads(result.stdout)
+    plan = json.loads(Path(done["order_plan"]).read_text())
+    assert done["complete"] and done["run"]["status"] == "done"
+    assert [o["status"] for o in done["orders"]] == ["filled"] * len(plan["orders"])
+    # the paper account now holds exactly the planned quantities
+    held = {p["symbol"]: p["quantity"] for p in paper_file(state)["positions"]}
+    assert held == {o["symbol"]: o["quantity"] for o in plan["orders"]}
+    # cash: start minus every buy at the close plus slippage (9 bps) and commission (1 bp)
+    costs = sum(o["quantity"] * o["price"] * 1.0009 * 1.0001 for o in plan["orders"])
+    assert paper_file(state)["cash"] == pytest.approx(plan["account"]["cash"] - costs)
+    assert paper_file(state)["cash"] >= 0
+    log = Path(done["audit_log"])
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    assert qtc("audit", "verify", str(log)).exit_code == 0
+    again = qtc(*args(demo, out, "--yes"))
+    assert again.exit_code == 1
+    assert "already ran" in again.stderr and "nothing was sent" in again.stderr
+    assert "--force" in again.stderr
+    assert len(paper_file(state)["fills"]) == len(plan["orders"])
+
+
+def test_apply_executes_a_saved_plan_and_refuses_moved_or_modified_ones(
+    qtc: Callable[..., Result], demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "state"
+    monkeypatch.setenv("QTC_STATE_DIR", str(state))
+    out = tmp_path / "orders"
+    dry = qtc(*args(demo, out, "--dry-run", "--format", "json"))
+    saved = Path(json.loads(dry.stdout)["order_plan"])
+    tampered = tmp_path / "tampered.json"
+    doc = json.loads(saved.read_text())
+    doc["orders"][0]["quantity"] += 1
+    tampered.write_text(json.dumps(doc))
+    bad = qtc("rebalance", "--apply", str(tampered), "--yes")
+    assert bad.exit_code == 2 and "was modified after it was written" in bad.stderr
+    applied = qtc("rebalance", "--apply", str(saved), "--yes", "--format", "json")
+    assert applied.exit_code == 0, applied.output
+    assert json.loads(applied.stdout)["complete"]
+    fills = len(paper_file(state)["fills"])
+    assert fills == len(doc["orders"])
+    # the same plan again: the window ran; forced, the positions have moved since the plan
+    again = qtc("rebalance", "--apply", str(saved), "--yes")
+    assert again.exit_code == 1 and "already ran" in again.stderr
+    forced = qtc("rebalance", "--apply", str(saved), "--yes", "--force")
+    assert forced.exit_code == 1, forced.output
+    assert "positions have moved since the order plan was made" in forced.stderr
+    assert len(paper_file(state)["fills"]) == fills
+
+
+def test_a_risk_fail_sends_nothing(
+    qtc: Callable[..., Result], demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "state"
+    monkeypatch.setenv("QTC_STATE_DIR", str(state))
+    # momentum_us buys 50 names of about $20,000 each: a $10,000 order cap fails them
+    result = qtc(*args(demo, tmp_path / "orders", "--yes", "--set", "risk.max_order_value=10000"))
     assert result.exit_code == 1
-    assert "nothing was sent" in result.stderr
-    assert not (tmp_path / "state").exists()
-
-
-def test_unavailable_broker_is_a_user_error(
-    qtc: Callable[..., Result], demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("QTC_STATE_DIR", str(tmp_path / "state"))
-    result = qtc(*[a if a != "paper" else "ibkr" for a in args(demo, tmp_path, "--dry-run")])
-    assert result.exit_code == 2
-    assert "not available yet" in result.stderr
+    assert "failed its risk checks; nothing was sent" in result.stderr
+    assert "FAIL" in result.stdout
+    assert paper_file(state)["fills"] == [] and not (state / "runs").exists()

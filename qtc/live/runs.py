@@ -1,0 +1,156 @@
+"""The run registry: one record per strategy, broker account and rebalance window.
+
+`qtc rebalance` claims `<state>/runs/<broker>-<account>/<strategy>/<window>.json` before it
+sends anything and marks it `done` at the end. A second run for the same strategy, account
+and window is refused unless forced; an unfinished one (`started`) is what `--resume` picks up.
+
+The window is the rebalance period of the signal date, by the strategy's frequency:
+`2024-03-28` (daily), `2024-W13` (weekly, ISO week), `2024-03` (monthly), `2024-Q1`
+(quarterly). So a monthly strategy trades once per calendar month, whatever day it runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from qtc.atomic import write_text_atomic
+from qtc.errors import QtcError
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def window_of(frequency: str, day: dt.date) -> str:
+    """The rebalance window containing `day` for a frequency."""
+    if frequency == "daily":
+        return day.isoformat()
+    if frequency == "weekly":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if frequency == "monthly":
+        return f"{day.year}-{day.month:02d}"
+    if frequency == "quarterly":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    raise QtcError(f"unknown rebalance frequency {frequency!r}")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One executed (or executing) order plan.
+
+    Attributes:
+        strategy: Strategy name.
+        window: Rebalance window (see `window_of`).
+        broker: Broker kind.
+        account: Broker account id.
+        order_plan: Absolute path of the order-plan file.
+        plan_sha256: Its sha256.
+        audit_log: Absolute path of the audit log.
+        status: `"started"` or `"done"`.
+    """
+
+    strategy: str
+    window: str
+    broker: str
+    account: str
+    order_plan: str
+    plan_sha256: str
+    audit_log: str
+    status: str = "started"
+
+
+def run_path(state: Path, record: RunRecord) -> Path:
+    """Where the record of a strategy, account and window lives."""
+    account = _SAFE.sub("_", f"{record.broker}-{record.account}")
+    return state / "runs" / account / _SAFE.sub("_", record.strategy) / f"{record.window}.json"
+
+
+def read_run(path: Path) -> RunRecord | None:
+    """The record at `path`, or None when there is none.
+
+    Raises:
+        QtcError: The file exists but is not a run record.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return RunRecord(**data)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError) as exc:
+        raise QtcError(
+            f"run record {path} is unreadable: {exc}",
+            hint="inspect it; delete it only if you are sure that run is over",
+        ) from exc
+
+
+def _write(path: Path, record: RunRecord) -> None:
+    text = json.dumps(asdict(record), indent=2, sort_keys=True) + "\n"
+    write_text_atomic(path, text, mode=0o600)
+
+
+def claim(state: Path, record: RunRecord, *, force: bool) -> Path:
+    """Register a run before anything is sent; refuse a second run in the same window.
+
+    Args:
+        state: qtc's state folder.
+        record: The run to start (status `"started"`).
+        force: Start even though the window already has a run.
+
+    Returns:
+        The record's path.
+
+    Raises:
+        QtcError: The window already has a run for this plan's strategy and account, and
+            `force` is false (nothing was sent).
+    """
+    path = check_window(state, record, force=force)
+    _write(path, record)
+    return path
+
+
+def check_window(state: Path, record: RunRecord, *, force: bool) -> Path:
+    """Refuse (without writing anything) when the window already has a run; return its path.
+
+    Raises:
+        QtcError: The window has a run and `force` is false.
+    """
+    path = run_path(state, record)
+    existing = read_run(path)
+    if existing is not None and not force:
+        raise QtcError(_refusal(existing), hint=_refusal_hint(existing))
+    return path
+
+
+def _refusal(existing: RunRecord) -> str:
+    what = "already ran" if existing.status == "done" else "has an unfinished run"
+    return (
+        f"{existing.strategy} {what} on {existing.broker}:{existing.account} in window "
+        f"{existing.window} (order plan {existing.order_plan}); nothing was sent"
+    )
+
+
+def _refusal_hint(existing: RunRecord) -> str:
+    if existing.status == "done":
+        return "one run per rebalance window; pass --force to trade again anyway"
+    return "finish it with `qtc rebalance --resume` (or pass --force to start a new plan)"
+
+
+def finish(path: Path, record: RunRecord) -> RunRecord:
+    """Mark a run done."""
+    done = replace(record, status="done")
+    _write(path, done)
+    return done
+
+
+def unfinished(state: Path, strategy: str) -> list[RunRecord]:
+    """Every started-but-unfinished run of a strategy, on any account, oldest window first."""
+    name = _SAFE.sub("_", strategy)
+    found = []
+    for path in sorted((state / "runs").glob(f"*/{name}/*.json")):
+        record = read_run(path)
+        if record is not None and record.status != "done":
+            found.append(record)
+    return found
