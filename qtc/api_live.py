@@ -136,6 +136,13 @@ def _closes(store: Any, day: dt.date) -> dict[str, float]:
     return dict(zip(frame["symbol"].to_list(), frame["close"].to_list(), strict=True))
 
 
+def _last_closes(store: Any) -> dict[str, float]:
+    """Every symbol's latest close in the lake (what a paper account sells at)."""
+    frame = store.prices(columns=("close",)).drop_nulls("close")
+    last = frame.sort("date").group_by("symbol").last()
+    return dict(zip(last["symbol"].to_list(), last["close"].to_list(), strict=True))
+
+
 def check_window(planned: Planned, *, force: bool) -> None:
     """Refuse early (before asking for confirmation) when the window already ran."""
     from qtc.live.runs import check_window as check
@@ -229,3 +236,105 @@ def positions(broker_kind: str, account: str = "default") -> tuple[Any, list[Any
     broker = PaperBroker(path, prices=lambda symbols: {}, account_id=account)
     broker.connect()
     return broker.account(), broker.positions()
+
+
+@dataclass
+class Reconciled:
+    """Targets against holdings (no orders)."""
+
+    document: dict[str, Any]
+
+
+def reconcile(
+    path: str,
+    *,
+    broker_kind: str | None,
+    lake: LakeRef,
+    overrides: list[str] | None = None,
+    as_of: dt.date | None = None,
+) -> Reconciled:
+    """Compare today's targets with the broker's holdings; record the equity; send nothing."""
+    from dataclasses import asdict
+
+    from qtc.live.brokers.factory import broker_settings, build_broker
+    from qtc.live.execute import residual_weights
+    from qtc.live.history import history_path, record_equity
+
+    strategy, targets, prices = _targets(path, lake, overrides, as_of)
+    kind = broker_kind or strategy.broker.kind
+    state = state_dir()
+    broker = build_broker(
+        broker_settings(kind, strategy.broker),
+        prices=prices,
+        commission_bps=strategy.costs.commission_bps,
+        slippage_bps=strategy.costs.slippage_bps,
+        state=state,
+        environ=os.environ,
+        initial_cash=strategy.rebalance.initial_cash,
+    )
+    broker.connect()
+    account, positions = broker.account(), broker.positions()
+    plan = {"prices": prices, "targets": targets.weights}
+    residual = residual_weights(plan, account, positions)
+    record_equity(
+        history_path(state, kind, account.account_id), str(targets.signal_date), account.equity
+    )
+    doc = {
+        "strategy": strategy.name,
+        "broker": kind,
+        "signal_date": str(targets.signal_date),
+        "account": asdict(account),
+        "tracking_error": sum(abs(r["diff"]) for r in residual) / 2,
+        "residual": residual,
+    }
+    return Reconciled(doc)
+
+
+@dataclass
+class Killed:
+    """What `qtc kill` did."""
+
+    canceled: list[Any]
+    flattened: Any
+    audit_log: Path
+    positions: list[Any]
+
+
+def kill_broker(
+    broker_kind: str, strategy_file: str | None, account: str | None, lake: str | None = None
+) -> Any:
+    """The connected broker `qtc kill` acts on (settings from the strategy file if given)."""
+    from qtc.lake import Lake
+    from qtc.live.brokers.factory import broker_settings, build_broker
+    from qtc.manifest.load import load_strategy
+
+    section = None
+    if strategy_file is not None:
+        strategy = load_strategy(strategy_file, None).strategy
+        if strategy is None:
+            raise UserError(f"{strategy_file} is not a valid strategy; run `qtc check` on it")
+        section = strategy.broker
+    settings = broker_settings(broker_kind, section)
+    if account is not None and "account" in settings:
+        settings["account"] = account
+    prices: dict[str, float] = {}
+    if broker_kind in ("paper", "mock"):
+        from qtc.api_data import find_lake
+
+        prices = _last_closes(Lake(find_lake(lake).path))
+    broker = build_broker(
+        settings, prices=prices, commission_bps=0.0, slippage_bps=0.0, state=state_dir(),
+        environ=os.environ,
+    )  # fmt: skip
+    broker.connect()
+    return broker
+
+
+def kill(broker: Any, *, flatten: bool, timing: Any = None) -> Killed:
+    """Cancel every open order (logged first); with `flatten`, sell every position."""
+    from qtc.live.control import cancel_everything, flatten_positions
+
+    log_path = state_dir() / "audit" / f"kill-{broker.name}-{broker.account().account_id}.jsonl"
+    canceled = cancel_everything(broker, log_path)
+    sold = flatten_positions(broker, log_path, timing=timing) if flatten else None
+    return Killed(canceled, sold, log_path, broker.positions())

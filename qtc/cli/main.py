@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from qtc import __version__
-from qtc.cli import backtest, check, compile, options, pending, rebalance, report, schema
+from qtc.cli import backtest, check, compile, control, options, pending, rebalance, report, schema
 from qtc.cli.data import data_app
 from qtc.cli.live_tools import audit_app, positions
 from qtc.errors import QtcError, StrategyError
@@ -84,6 +84,8 @@ app.command("schema")(schema.schema)
 app.command("backtest")(backtest.backtest)
 app.command("report")(report.report)
 app.command("rebalance")(rebalance.rebalance)
+app.command("reconcile")(control.reconcile)
+app.command("kill")(control.kill)
 app.command("positions")(positions)
 pending.register(app)
 app.add_typer(data_app)

@@ -17,8 +17,6 @@ PENDING: dict[str, tuple[str, str]] = {
     "validate": ("Signal research: IC, quantile spreads, walk-forward; gates.", "a later issue"),
     "sweep": ("Run every variant of a parameter grid, ranked.", "a later issue"),
     "evolve": ("Seeded genetic search over [search]; writes the best strategy.", "a later issue"),
-    "reconcile": ("Compare targets with a broker's holdings (no orders).", "#7"),
-    "kill": ("Cancel all open orders at a broker.", "#7"),
 }
 
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}

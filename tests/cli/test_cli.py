@@ -193,8 +193,7 @@ def test_schema_write(qtc: Callable[..., Result], tmp_path: Path) -> None:
     "args",
     [
         ("validate", "strategies/momentum_us.toml"),
-        ("kill", "--broker", "paper"),
-        ("reconcile", "strategies/momentum_us.toml", "--broker", "paper"),
+        ("evolve", "strategies/momentum_us.toml"),
         ("sweep", "strategies/momentum_us.toml", "--grid", "selection.top_n=10,20"),
     ],
 )

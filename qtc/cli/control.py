@@ -1,0 +1,114 @@
+"""`qtc reconcile FILE --broker B` and `qtc kill --broker B [--flatten]`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+
+from qtc.cli.data import LakeOpt
+from qtc.cli.options import AsOfOpt, FormatOpt, OutputFormat, SetOpt
+from qtc.errors import QtcError, UserError
+
+BrokerOpt = Annotated[
+    str | None,
+    typer.Option("--broker", help="mock | paper | alpaca | ibkr (default: the strategy's)."),
+]
+
+
+def reconcile(
+    file: Annotated[str, typer.Argument(help="Strategy TOML file.")],
+    broker: BrokerOpt = None,
+    set_: SetOpt = None,
+    lake: LakeOpt = None,
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = OutputFormat.human,
+) -> None:
+    """Compare today's targets with the broker's holdings (sends nothing)."""
+    import datetime as dt
+
+    from qtc import api_live
+    from qtc.cli import console
+    from qtc.cli.data import lake_for_reading
+
+    when = dt.date.fromisoformat(as_of) if as_of else None
+    doc = api_live.reconcile(
+        file, broker_kind=broker, lake=lake_for_reading(lake), overrides=set_, as_of=when
+    ).document
+    if fmt is OutputFormat.json:
+        console.print_json(doc)
+        return
+    acct = doc["account"]
+    title = (
+        f"{doc['strategy']} on {doc['broker']}:{acct['account_id']}  signal {doc['signal_date']}"
+        f"  equity ${acct['equity']:,.2f}  cash ${acct['cash']:,.2f}"
+    )
+    rows = [
+        (r["symbol"], f"{r['target_weight']:.2%}", f"{r['weight']:.2%}", f"{r['diff']:+.2%}")
+        for r in doc["residual"]
+    ]
+    console.table(title, ["symbol", "target", "held", "diff"], rows)
+    console.line(f"tracking error (half the sum of |diff|): {doc['tracking_error']:.2%}")
+
+
+def kill(
+    broker: Annotated[str, typer.Option("--broker", help="mock | paper | alpaca | ibkr.")],
+    file: Annotated[
+        str | None, typer.Argument(help="Strategy whose [broker] settings to use.")
+    ] = None,
+    account: Annotated[str | None, typer.Option("--account", help="Paper account name.")] = None,
+    flatten: Annotated[
+        bool, typer.Option("--flatten", help="Then sell every position (asks first).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Flatten without asking.")] = False,
+    lake: LakeOpt = None,
+    fmt: FormatOpt = OutputFormat.human,
+) -> None:
+    """Cancel every open order at a broker; with --flatten, then sell every position."""
+    from qtc import api_live
+
+    connected = api_live.kill_broker(broker, file, account, lake)
+    if flatten and not yes:
+        _confirm_flatten(connected, fmt)
+    _show(api_live.kill(connected, flatten=flatten), fmt)
+
+
+def _confirm_flatten(broker: Any, fmt: OutputFormat) -> None:
+    from qtc.cli import console
+
+    if fmt is OutputFormat.json:
+        raise UserError("--format json cannot ask for confirmation; nothing was sent",
+                        hint="pass --yes to flatten unattended")  # fmt: skip
+    held = broker.positions()
+    rows = [(p.symbol, f"{p.quantity:g}") for p in held]
+    console.table("positions to sell", ["symbol", "quantity"], rows)
+    if not typer.confirm(f"Cancel all open orders and sell {len(held)} positions?", default=False):
+        raise QtcError("not confirmed; nothing was sent")
+
+
+def _show(done: Any, fmt: OutputFormat) -> None:
+    from qtc.cli import console
+
+    canceled = [asdict(s) for s in done.canceled]
+    flattened = done.flattened.to_dict() if done.flattened is not None else None
+    if fmt is OutputFormat.json:
+        console.print_json(
+            {
+                "canceled": canceled,
+                "flattened": flattened,
+                "positions": [asdict(p) for p in done.positions],
+                "audit_log": str(done.audit_log),
+            }
+        )
+        return
+    console.line(f"canceled {len(canceled)} open order(s)")
+    for s in canceled:
+        console.line(f"  {s['client_order_id']}  {s['side']} {s['symbol']}  -> {s['status']}")
+    if flattened is not None:
+        rows = [
+            (o["symbol"], f"{o['planned']:g}", f"{o['filled']:g}", o["status"], o["reason"])
+            for o in flattened["orders"]
+        ]
+        console.table("flatten", ["symbol", "quantity", "filled", "status", "reason"], rows)
+    console.line(f"{len(done.positions)} position(s) left; audit log {done.audit_log}")
