@@ -214,27 +214,25 @@ def _unfinished_plan(strategy_file: str | None) -> Path:
     return Path(runs[0].order_plan)
 
 
-def positions(broker_kind: str, account: str = "default") -> tuple[Any, list[Any]]:
-    """Account and positions of a local broker account (paper), marked at its last fills.
+def positions(
+    broker_kind: str, account: str | None = None, strategy_file: str | None = None
+) -> tuple[Any, list[Any]]:
+    """Account and positions at a broker (a paper account is marked at its last fills).
 
     Raises:
-        UserError: For a broker kind that is not available here, or a paper account that
-            does not exist yet.
+        UserError: A paper account that does not exist yet, or missing credentials.
     """
-    from qtc.live.brokers.paper import PaperBroker
+    from qtc.live.brokers.factory import paper_account_path
 
-    if broker_kind != "paper":
-        raise UserError(
-            f"`qtc positions` reads paper accounts so far, not {broker_kind!r} (issue #7)"
-        )
-    path = state_dir() / "paper" / f"{account}.json"
-    if not path.is_file():
-        raise UserError(
-            f"no paper account {account!r} at {path}",
-            hint="it is created by the first `qtc rebalance --broker paper` that trades",
-        )
-    broker = PaperBroker(path, prices=lambda symbols: {}, account_id=account)
-    broker.connect()
+    if broker_kind == "paper":
+        name = account or "default"
+        path = paper_account_path(state_dir(), name)
+        if not path.is_file():
+            raise UserError(
+                f"no paper account {name!r} at {path}",
+                hint="it is created by the first `qtc rebalance --broker paper`",
+            )
+    broker = connect_broker(broker_kind, strategy_file, account, prices={})
     return broker.account(), broker.positions()
 
 
@@ -303,8 +301,28 @@ class Killed:
 def kill_broker(
     broker_kind: str, strategy_file: str | None, account: str | None, lake: str | None = None
 ) -> Any:
-    """The connected broker `qtc kill` acts on (settings from the strategy file if given)."""
+    """The connected broker `qtc kill` acts on (settings from the strategy file if given).
+
+    Paper and mock accounts sell at each symbol's latest close in the lake.
+    """
     from qtc.lake import Lake
+
+    prices: dict[str, float] = {}
+    if broker_kind in ("paper", "mock"):
+        from qtc.api_data import find_lake
+
+        prices = _last_closes(Lake(find_lake(lake).path))
+    return connect_broker(broker_kind, strategy_file, account, prices=prices)
+
+
+def connect_broker(
+    broker_kind: str,
+    strategy_file: str | None,
+    account: str | None,
+    *,
+    prices: dict[str, float],
+) -> Any:
+    """A connected broker of a kind, with the strategy file's `[broker]` settings if given."""
     from qtc.live.brokers.factory import broker_settings, build_broker
     from qtc.manifest.load import load_strategy
 
@@ -317,11 +335,6 @@ def kill_broker(
     settings = broker_settings(broker_kind, section)
     if account is not None and "account" in settings:
         settings["account"] = account
-    prices: dict[str, float] = {}
-    if broker_kind in ("paper", "mock"):
-        from qtc.api_data import find_lake
-
-        prices = _last_closes(Lake(find_lake(lake).path))
     broker = build_broker(
         settings, prices=prices, commission_bps=0.0, slippage_bps=0.0, state=state_dir(),
         environ=os.environ,

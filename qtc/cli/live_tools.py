@@ -54,15 +54,20 @@ def verify(log: LogArg, fmt: FormatOpt = OutputFormat.human) -> None:
 
 
 def positions(
-    broker: Annotated[str, typer.Option("--broker", help="paper | mock.")],
-    account: Annotated[str, typer.Option("--account", help="Paper account name.")] = "default",
+    broker: Annotated[str, typer.Option("--broker", help="paper | mock | alpaca | ibkr.")],
+    file: Annotated[
+        str | None, typer.Argument(help="Strategy whose [broker] settings to use.")
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", help="Paper account name (default: default).")
+    ] = None,
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Show a broker account's cash, equity and positions."""
     from qtc import api_live
     from qtc.cli import console
 
-    acct, held = api_live.positions(broker, account)
+    acct, held = api_live.positions(broker, account, file)
     if fmt is OutputFormat.json:
         console.print_json({"account": asdict(acct), "positions": [asdict(p) for p in held]})
         return

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_alpaca import alpaca_factory
+from fake_ibkr import ibkr_factory
 
 from qtc.live.brokers import (
     FRACTIONAL_NOT_SUPPORTED,
@@ -75,6 +77,8 @@ def _paper(
 
 FACTORIES: dict[str, Callable[..., Broker]] = {"mock": _mock, "paper": _paper}
 """Every broker adapter; each runs the whole contract."""
+FACTORIES["alpaca"] = alpaca_factory
+FACTORIES["ibkr"] = ibkr_factory
 
 SIMULATED = ("mock", "paper")
 """qtc's own brokers, which also model costs and cash checks exactly."""

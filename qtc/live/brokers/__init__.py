@@ -1,4 +1,4 @@
-"""Brokers behind one small protocol (`base.Broker`): `mock`, `paper`, later `alpaca`, `ibkr`."""
+"""Brokers behind one small protocol (`base.Broker`): `mock`, `paper`, `alpaca`, `ibkr`."""
 
 from qtc.live.brokers.base import (
     FRACTIONAL_NOT_SUPPORTED,

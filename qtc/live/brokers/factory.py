@@ -73,9 +73,17 @@ def build_broker(
         return Mock(cash=initial_cash, prices=prices, account_id="mock-account")
     if kind == "paper":
         return _paper(settings, prices, commission_bps, slippage_bps, state)
-    raise UserError(
-        f"broker {kind!r} is not available yet (issue #7): use --broker paper or mock",
-    )
+    if kind == "alpaca":
+        from qtc.live.brokers import alpaca
+
+        return alpaca.from_settings(AlpacaBroker.model_validate(dict(settings)), environ)
+    if kind == "ibkr":
+        from qtc.live.brokers import ibkr
+
+        section = IbkrBroker.model_validate(dict(settings))
+        orders = state / "ibkr" / f"{section.account or 'default'}.json"
+        return ibkr.from_settings(section, environ, orders)
+    raise UserError(f"unknown broker {kind!r}", hint=f"use one of: {', '.join(KINDS)}")
 
 
 def _paper(
