@@ -45,7 +45,12 @@ def reconcile(
         f"  equity ${acct['equity']:,.2f}  cash ${acct['cash']:,.2f}"
     )
     rows = [
-        (r["symbol"], f"{r['target_weight']:.2%}", f"{r['weight']:.2%}", f"{r['diff']:+.2%}")
+        (
+            r["symbol"],
+            f"{r['target_weight']:.2%}",
+            f"{r['weight']:.2%}",
+            f"{r['diff'] * 10_000:+.1f} bp",
+        )
         for r in doc["residual"]
     ]
     console.table(title, ["symbol", "target", "held", "diff"], rows)

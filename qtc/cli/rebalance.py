@@ -181,7 +181,12 @@ def _show_execution(done: Any, planned: Any, fmt: OutputFormat) -> None:
     head = ["symbol", "side", "planned", "sent", "filled", "avg price", "status", "reason"]
     console.table(f"executed on {done.run.broker}:{done.run.account}", head, rows)
     gaps = [
-        (r["symbol"], f"{r['target_weight']:.2%}", f"{r['weight']:.2%}", f"{r['diff']:+.2%}")
+        (
+            r["symbol"],
+            f"{r['target_weight']:.2%}",
+            f"{r['weight']:.2%}",
+            f"{r['diff'] * 10_000:+.1f} bp",
+        )
         for r in report.residual[:5]
     ]
     console.table("largest residuals vs targets", ["symbol", "target", "held", "diff"], gaps)

@@ -154,3 +154,34 @@ def test_a_risk_fail_sends_nothing(
     assert "failed its risk checks; nothing was sent" in result.stderr
     assert "FAIL" in result.stdout
     assert paper_file(state)["fills"] == [] and not (state / "runs").exists()
+
+
+def test_execution_output_human_and_json(
+    qtc: Callable[..., Result],
+    demo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    snapshot: object,
+) -> None:
+    monkeypatch.setenv("QTC_STATE_DIR", str(tmp_path / "state"))
+    out = tmp_path / "orders"
+    human = qtc(*args(demo, out, "--yes"))
+    assert human.exit_code == 0, human.output
+    text = re.sub(r"[0-9a-f]{12}", "<sha12>", human.stdout.replace(str(tmp_path), "<tmp>"))
+    assert text == snapshot
+    forced = qtc(*args(demo, out, "--yes", "--force", "--format", "json"))
+    assert forced.exit_code == 0, forced.output
+    doc = json.loads(forced.stdout)
+    masked = mask(doc, str(tmp_path))
+    assert doc["complete"] and masked == snapshot
+
+
+def mask(value: Any, tmp: str) -> Any:
+    """Mask temporary paths and hashes inside string values (numbers stay exact)."""
+    if isinstance(value, dict):
+        return {k: mask(v, tmp) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v, tmp) for v in value]
+    if isinstance(value, str):
+        return re.sub(r"[0-9a-f]{12,64}", "<hex>", value.replace(tmp, "<tmp>"))
+    return value
