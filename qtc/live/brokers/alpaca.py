@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from qtc.errors import UserError
 from qtc.live.brokers.base import (
-    FRACTIONAL_NOT_SUPPORTED,
+    EPS,
     Account,
     BrokerDisconnected,
     BrokerError,
@@ -71,8 +71,8 @@ from qtc.live.brokers.base import (
     OrderStatus,
     Position,
     Side,
+    request_problem,
 )
-from qtc.live.brokers.mock import EPS, is_whole
 
 if TYPE_CHECKING:
     from alpaca.data.historical.stock import StockHistoricalDataClient
@@ -475,16 +475,9 @@ class AlpacaBroker:
     def _refusal(self, order: OrderRequest) -> str:
         """Return why the adapter refuses to send the order, or `""`."""
         qty = order.quantity
-        if not (math.isfinite(qty) and qty > 0):
-            return "quantity must be positive"
-        if not self.supports_fractional and not is_whole(qty):
-            return FRACTIONAL_NOT_SUPPORTED
-        if order.order_type == "limit" and not (
-            order.limit_price is not None
-            and math.isfinite(order.limit_price)
-            and order.limit_price > 0
-        ):
-            return "a limit order needs a positive limit price"
+        problem = request_problem(order, fractional=self.supports_fractional)
+        if problem:
+            return problem
         if order.side == "sell":
             available = self._available_to_sell(order.symbol)
             if qty > available + EPS:

@@ -16,6 +16,7 @@ suite in `tests/live/test_broker_contract.py`. The rules every adapter keeps:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -30,6 +31,10 @@ OPEN_STATUSES: frozenset[str] = frozenset({"new", "accepted", "partially_filled"
 
 FRACTIONAL_NOT_SUPPORTED = "fractional shares not supported"
 """The reject reason of a whole-share broker given a fractional quantity."""
+
+
+EPS = 1e-9
+"""Tolerance for share and cash comparisons."""
 
 
 class BrokerError(QtcError):
@@ -188,3 +193,26 @@ class Broker(Protocol):
     def cancel_all(self) -> list[OrderState]:
         """Cancel every open order and return their new states."""
         ...
+
+
+def is_whole(quantity: float) -> bool:
+    """Whether a share quantity is a whole number (within `EPS`)."""
+    return abs(quantity - round(quantity)) <= EPS
+
+
+def request_problem(order: OrderRequest, *, fractional: bool) -> str:
+    """Why an order request is malformed for a broker, or `""`: the checks every adapter shares.
+
+    A non-positive or non-finite quantity, a fractional quantity on a whole-share broker, a
+    limit order without a positive limit price.
+    """
+    qty = order.quantity
+    if not (math.isfinite(qty) and qty > 0):
+        return "quantity must be positive"
+    if not fractional and not is_whole(qty):
+        return FRACTIONAL_NOT_SUPPORTED
+    if order.order_type == "limit" and not (
+        order.limit_price is not None and math.isfinite(order.limit_price) and order.limit_price > 0
+    ):
+        return "a limit order needs a positive limit price"
+    return ""

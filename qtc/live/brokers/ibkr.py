@@ -80,7 +80,6 @@ from typing import Any, Protocol, TypeVar
 from qtc.atomic import write_text_atomic
 from qtc.errors import UserError
 from qtc.live.brokers.base import (
-    FRACTIONAL_NOT_SUPPORTED,
     OPEN_STATUSES,
     Account,
     BrokerDisconnected,
@@ -90,8 +89,8 @@ from qtc.live.brokers.base import (
     OrderStatus,
     Position,
     Side,
+    request_problem,
 )
-from qtc.live.brokers.mock import is_whole
 from qtc.manifest.broker import IbkrBroker as IbkrSettings
 
 T = TypeVar("T")
@@ -233,16 +232,10 @@ def limit_cents(price: float, side: Side) -> int:
 
 def local_reject_reason(order: OrderRequest) -> str:
     """Why an order is refused before reaching IB (`""` if it may be sent)."""
-    qty = order.quantity
-    if not (math.isfinite(qty) and qty > 0):
-        return "quantity must be positive"
-    if not is_whole(qty):
-        return FRACTIONAL_NOT_SUPPORTED
-    if order.order_type == "limit" and not (
-        order.limit_price is not None
-        and math.isfinite(order.limit_price)
-        and limit_cents(order.limit_price, order.side) > 0
-    ):
+    problem = request_problem(order, fractional=False)
+    if problem:
+        return problem
+    if order.order_type == "limit" and limit_cents(order.limit_price or 0.0, order.side) <= 0:
         return "a limit order needs a positive limit price"
     if not order.symbol or len(order.symbol.encode("utf-8")) > MAX_SYMBOL_BYTES:
         return f"symbol {order.symbol!r} is not 1 to {MAX_SYMBOL_BYTES} bytes (nanobook's limit)"

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, TypeVar
 
 from qtc.live.brokers.base import (
-    FRACTIONAL_NOT_SUPPORTED,
+    EPS,
     Account,
     BrokerDisconnected,
     BrokerError,
@@ -31,17 +31,10 @@ from qtc.live.brokers.base import (
     OrderState,
     OrderStatus,
     Position,
+    request_problem,
 )
 
-EPS = 1e-9
-"""Tolerance for share and cash comparisons."""
-
 T = TypeVar("T")
-
-
-def is_whole(quantity: float) -> bool:
-    """Whether a share quantity is a whole number (within `EPS`)."""
-    return abs(quantity - round(quantity)) <= EPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,16 +160,9 @@ class Ledger:
     def check(self, order: OrderRequest, quote: float | None) -> str:
         """Return why the order must be rejected, or `""` if it may be accepted."""
         qty = order.quantity
-        if not (math.isfinite(qty) and qty > 0):
-            return "quantity must be positive"
-        if not self.fractional and not is_whole(qty):
-            return FRACTIONAL_NOT_SUPPORTED
-        if order.order_type == "limit" and not (
-            order.limit_price is not None
-            and math.isfinite(order.limit_price)
-            and order.limit_price > 0
-        ):
-            return "a limit order needs a positive limit price"
+        problem = request_problem(order, fractional=self.fractional)
+        if problem:
+            return problem
         if quote is None or not (math.isfinite(quote) and quote > 0):
             return f"no price for {order.symbol}"
         if order.side == "sell":
