@@ -15,17 +15,10 @@ import pytest
 from fake_alpaca import FakeAccount, FakeAlpacaServer
 from typer.testing import Result
 
-from qtc.lake import Lake, build_demo_lake
+from qtc.lake import Lake
 from qtc.live.audit import read_log, verify
 
 SIGNAL = dt.date(2010, 6, 30)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("alpaca") / "lake"
-    build_demo_lake(path, seed=11, n_symbols=60, years=6)
-    return path
 
 
 @pytest.fixture

@@ -10,17 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from qtc.lake import build_demo_lake
 from qtc.live.audit import read_log, verify
 from qtc.live.brokers.base import OrderRequest, Position
 from qtc.live.brokers.paper import PaperBroker
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("control") / "lake"
-    build_demo_lake(path, seed=11, n_symbols=60, years=6)
-    return path
 
 
 def rebalance(qtc: Callable[..., Result], demo: Path, out: Path, *extra: str) -> Result:

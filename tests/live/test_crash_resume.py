@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from qtc.lake import build_demo_lake
 from qtc.live.audit import read_log, replay, verify
 from qtc.live.execute import client_order_id
 
@@ -43,13 +42,6 @@ paper.PaperBroker.submit = submit
 from qtc.cli.main import app
 app(["rebalance", "--apply", sys.argv[1], "--yes"])
 """
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("crash") / "lake"
-    build_demo_lake(path, seed=11, n_symbols=60, years=6)
-    return path
 
 
 @pytest.mark.parametrize(("n", "when"), [(1, "before"), (1, "after"), (17, "after")])

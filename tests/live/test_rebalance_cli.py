@@ -12,15 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from qtc.lake import build_demo_lake
 from qtc.live.orderplan import plan_hash
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("rebalance") / "lake"
-    build_demo_lake(path, seed=11, n_symbols=60, years=6)
-    return path
 
 
 def args(demo: Path, out: Path, *extra: str) -> list[str]:
