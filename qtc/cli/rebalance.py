@@ -53,7 +53,7 @@ def rebalance(
 
     timing = Timing(timeout=timeout, poll=min(1.0, max(timeout / 20, 0.01)))
     if resume:
-        _show_execution(api_live.resume(apply, file, timing=timing), None, fmt)
+        _show_execution(api_live.resume(apply, file, timing=timing), fmt)
         return
     planned = _plan(file, broker, apply, out, set_, lake, as_of)
     if dry_run:
@@ -69,7 +69,7 @@ def rebalance(
     if fmt is OutputFormat.human:
         _show_plan(planned, fmt, dry_run=False)
     _confirm(planned, yes=yes, fmt=fmt)
-    _show_execution(api_live.execute(planned, force=force, timing=timing), planned, fmt)
+    _show_execution(api_live.execute(planned, force=force, timing=timing), fmt)
 
 
 def _plan(
@@ -92,7 +92,11 @@ def _plan(
             raise UserError(
                 "--apply executes a saved plan: give no strategy file, --set or --as-of"
             )
-        return api_live.load_plan(apply)
+        planned = api_live.load_plan(apply)
+        kind = planned.document["broker"]["kind"]
+        if broker is not None and broker != kind:
+            raise UserError(f"{apply} was made for broker {kind!r}, not {broker!r}")
+        return planned
     if file is None:
         raise UserError("give a strategy file (or --apply ORDER_PLAN)")
     when = dt.date.fromisoformat(as_of) if as_of else None
@@ -149,7 +153,7 @@ def _show_plan(planned: Any, fmt: OutputFormat, *, dry_run: bool) -> None:
     console.line(f"wrote {path}  (sha256 {doc['sha256'][:12]})", style="green")
 
 
-def _show_execution(done: Any, planned: Any, fmt: OutputFormat) -> None:
+def _show_execution(done: Any, fmt: OutputFormat) -> None:
     """What was sent and filled, the residual against the targets, where the log is."""
     from dataclasses import asdict
 

@@ -121,6 +121,8 @@ def test_apply_executes_a_saved_plan_and_refuses_moved_or_modified_ones(
     tampered.write_text(json.dumps(doc))
     bad = qtc("rebalance", "--apply", str(tampered), "--yes")
     assert bad.exit_code == 2 and "was modified after it was written" in bad.stderr
+    other = qtc("rebalance", "--apply", str(saved), "--broker", "mock", "--yes")
+    assert other.exit_code == 2 and "was made for broker 'paper'" in other.stderr
     applied = qtc("rebalance", "--apply", str(saved), "--yes", "--format", "json")
     assert applied.exit_code == 0, applied.output
     assert json.loads(applied.stdout)["complete"]
