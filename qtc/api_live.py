@@ -1,7 +1,8 @@
 """The live part of the library facade: `qtc rebalance`, `positions`, `reconcile`, `kill`.
 
-Targets come from the same Plan and pipeline stages as the backtest; positions and cash from
-the broker; prices from the lake's closes on the signal date. The checks around sending
+Targets come from the same Plan and pipeline stages as the backtest; positions, cash and prices
+from the broker (the simulated `paper` and `mock` brokers price at the lake's closes on the
+signal date). The checks around sending
 (risk, hash, positions moved, one run per window) live in `qtc.live.session`.
 """
 
@@ -57,7 +58,7 @@ def plan_rebalance(
     from qtc.live.runs import window_of
     from qtc.outputs.artifacts import git_commit
 
-    strategy, targets, prices = _targets(path, lake, overrides, as_of)
+    strategy, targets, closes = _targets(path, lake, overrides, as_of)
     costs = {
         "commission_bps": strategy.costs.commission_bps,
         "slippage_bps": strategy.costs.slippage_bps,
@@ -67,7 +68,7 @@ def plan_rebalance(
     state = state_dir()
     broker = build_broker(
         settings,
-        prices=prices,
+        prices=closes,
         state=state,
         environ=os.environ,
         initial_cash=strategy.rebalance.initial_cash,
@@ -76,9 +77,7 @@ def plan_rebalance(
     broker.connect()
     account, positions = broker.account(), broker.positions()
     wanted = sorted(set(targets.weights) | {p.symbol for p in positions})
-    missing = [s for s in wanted if s not in prices]
-    if missing:
-        raise QtcError(f"no close on {targets.signal_date} for: {', '.join(missing)}")
+    prices = _broker_prices(broker, wanted, kind, targets.signal_date)
     rules = {
         "fractional": strategy.rebalance.fractional_shares and broker.supports_fractional,
         "no_trade_band_bps": strategy.rebalance.no_trade_band_bps,
@@ -94,7 +93,7 @@ def plan_rebalance(
         broker={"kind": kind, "account": account.account_id, "settings": settings},
         account=account,
         positions=positions,
-        prices={s: prices[s] for s in wanted},
+        prices=prices,
         orders=orders,
         risk=risk,
         git_commit=git_commit(path),
@@ -128,6 +127,22 @@ def _targets(
     assert strategy is not None
     targets = live_targets(compiled.plan, store, as_of=as_of)
     return strategy, targets, _closes(store, targets.signal_date)
+
+
+def _broker_prices(
+    broker: Any, symbols: list[str], kind: str, signal_date: dt.date
+) -> dict[str, float]:
+    """The broker's price of every symbol orders may be sized at, or an error naming the missing."""
+    prices: dict[str, float] = broker.quotes(symbols)
+    missing = [s for s in symbols if s not in prices]
+    if missing:
+        where = f"the lake has no close on {signal_date}" if kind in ("paper", "mock") else ""
+        raise QtcError(
+            f"the {kind} broker has no price for: {', '.join(missing)}"
+            + (f" ({where})" if where else ""),
+            hint="without a price qtc cannot size orders; nothing was sent",
+        )
+    return {s: prices[s] for s in symbols}
 
 
 def _closes(store: Any, day: dt.date) -> dict[str, float]:
@@ -272,7 +287,8 @@ def reconcile(
     )
     broker.connect()
     account, positions = broker.account(), broker.positions()
-    plan = {"prices": prices, "targets": targets.weights}
+    held = sorted(set(targets.weights) | {p.symbol for p in positions})
+    plan = {"prices": prices | broker.quotes(held), "targets": targets.weights}
     residual = residual_weights(plan, account, positions)
     record_equity(
         history_path(state, kind, account.account_id), str(targets.signal_date), account.equity

@@ -117,3 +117,16 @@ def test_missing_or_wrong_credentials_are_named_never_echoed(
     for secret in (account.key_id, account.secret_key, wrong):
         assert secret not in refused.output
     assert account.posts() == 0
+
+
+def test_orders_are_sized_at_the_brokers_prices_not_the_lakes(
+    qtc: Callable[..., Result], demo: Path, tmp_path: Path, account: FakeAccount
+) -> None:
+    lake = dict(account.prices)
+    for symbol, price in lake.items():
+        account.set_price(symbol, round(price * 1.25, 2))  # the market moved since the close
+    dry = rebalance(qtc, demo, tmp_path / "orders", "--dry-run", "--format", "json")
+    assert dry.exit_code == 0, dry.output
+    plan = json.loads(dry.stdout)
+    assert plan["prices"] == {s: round(lake[s] * 1.25, 2) for s in plan["prices"]}
+    assert all(o["price"] == plan["prices"][o["symbol"]] for o in plan["orders"])
