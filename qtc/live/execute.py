@@ -380,10 +380,8 @@ class Executor:
         deadline = self.timing.monotonic() + self.timing.timeout
         while True:
             still_open = [r for r in rows if r.is_open]
-            for row in still_open:
-                state = self._call("order", partial(self.broker.order, row.client_order_id))
-                if state is not None:
-                    self._observe(row, state)
+            if still_open:
+                self._poll(still_open)
             still_open = [r for r in rows if r.is_open]
             if not still_open:
                 return
@@ -392,6 +390,16 @@ class Executor:
                     self._cancel(row)
                 return
             self.timing.sleep(self.timing.poll)
+
+    def _poll(self, rows: list[Row]) -> None:
+        """One status round: the broker's open orders in one call, then each order that closed."""
+        listed = {s.client_order_id: s for s in self._call("open_orders", self.broker.open_orders)}
+        for row in rows:
+            state = listed.get(row.client_order_id)
+            if state is None:  # closed since the last round: its final state, once
+                state = self._call("order", partial(self.broker.order, row.client_order_id))
+            if state is not None:
+                self._observe(row, state)
 
     def _cancel(self, row: Row) -> None:
         """Cancel what is left of an order (intent logged first)."""

@@ -17,7 +17,7 @@ import pytest
 
 from qtc.live.audit import AuditLog, read_log, replay, verify
 from qtc.live.brokers.base import BrokerDisconnected, OrderRequest, OrderState, Position
-from qtc.live.brokers.mock import MockBroker, partial, reject
+from qtc.live.brokers.mock import MockBroker, never, partial, reject
 from qtc.live.execute import ExecutionInterrupted, Executor, Timing, client_order_id
 from qtc.live.orderplan import plan_hash
 from qtc.live.orders import plan_orders
@@ -293,3 +293,17 @@ def test_crash_mid_run_then_resume_neither_duplicates_nor_loses(
     resumed = [r for r in read_log(log) if r["run_id"] == "run-2"]
     recovered = [r for r in resumed if r["payload"].get("recovered")]
     assert len(recovered) == (0 if before else 1)  # the lost answer is asked, not re-sent
+
+
+def test_each_poll_round_is_one_open_orders_call(tmp_path: Path) -> None:
+    broker = MockBroker(cash=20_000.0, prices=PRICES, fractional=False, default=never())
+    broker.connect()
+    doc = make_plan(broker)  # three buys, nothing held: no sells to wait for
+    log = tmp_path / "audit.jsonl"
+    report = execute(broker, doc, log, t=timing(timeout=3))
+    # rounds at t = 0, 1, 2, 3 s; at 3 s the timeout has passed and the three buys are canceled
+    assert broker.calls.count("open_orders") == 4
+    assert broker.calls.count("order") == 0
+    assert broker.calls.count("cancel") == 3
+    assert [o["status"] for o in report.orders] == ["canceled"] * 3
+    assert_consistent(broker, doc, log)
