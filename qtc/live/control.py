@@ -7,8 +7,6 @@ includes the time, so its client order ids never collide with another kill's.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 from qtc.live.audit import AuditLog
 from qtc.live.brokers.base import Broker, OrderState
 from qtc.live.execute import ExecutionReport, Executor, Timing
+from qtc.live.orderplan import plan_hash
 
 KILL_PLAN = "kill"
 """The `plan_hash` of the cancel-all records (there is no order plan)."""
@@ -59,7 +58,7 @@ def flatten_plan(broker: Broker) -> dict[str, Any]:
         "order_rules": {"fractional": broker.supports_fractional},
         "created": datetime.now(UTC).isoformat(),
     }
-    doc["sha256"] = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    doc["sha256"] = plan_hash(doc)
     return doc
 
 

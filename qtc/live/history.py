@@ -8,18 +8,16 @@ compares today's equity with the peak of that history.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from qtc.atomic import write_text_atomic
 from qtc.errors import QtcError
-
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+from qtc.live.runs import safe_name
 
 
 def history_path(state: Path, broker: str, account: str) -> Path:
     """The equity history file of a broker account."""
-    return state / "equity" / (_SAFE.sub("_", f"{broker}-{account}") + ".json")
+    return state / "equity" / (safe_name(f"{broker}-{account}") + ".json")
 
 
 def read_history(path: Path) -> dict[str, float]:

@@ -23,6 +23,11 @@ from qtc.errors import QtcError
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
+def safe_name(text: str) -> str:
+    """A file-name-safe form of a strategy, broker or account name."""
+    return _SAFE.sub("_", text)
+
+
 def window_of(frequency: str, day: dt.date) -> str:
     """The rebalance window containing `day` for a frequency."""
     if frequency == "daily":
@@ -64,8 +69,8 @@ class RunRecord:
 
 def run_path(state: Path, record: RunRecord) -> Path:
     """Where the record of a strategy, account and window lives."""
-    account = _SAFE.sub("_", f"{record.broker}-{record.account}")
-    return state / "runs" / account / _SAFE.sub("_", record.strategy) / f"{record.window}.json"
+    account = safe_name(f"{record.broker}-{record.account}")
+    return state / "runs" / account / safe_name(record.strategy) / f"{record.window}.json"
 
 
 def read_run(path: Path) -> RunRecord | None:
@@ -147,7 +152,7 @@ def finish(path: Path, record: RunRecord) -> RunRecord:
 
 def unfinished(state: Path, strategy: str) -> list[RunRecord]:
     """Every started-but-unfinished run of a strategy, on any account, oldest window first."""
-    name = _SAFE.sub("_", strategy)
+    name = safe_name(strategy)
     found = []
     for path in sorted((state / "runs").glob(f"*/{name}/*.json")):
         record = read_run(path)
