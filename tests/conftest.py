@@ -55,3 +55,19 @@ def shared_ingest(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -
     lake_dir = tmp_path_factory.mktemp("shared") / "lake"
     report = ingest_shared_dataset(shared_data, lake_dir)
     return lake_dir, report
+
+
+def stable(value: Any, digits: int = 10) -> Any:
+    """`value` with every float rounded to `digits` significant digits, for JSON snapshots.
+
+    numpy's SIMD reductions sum in a different order on AVX2 and AVX-512 CPUs, so results
+    agree across machines to about 1e-15 relative, not to the last bit; a snapshot must not
+    depend on the machine it was taken on.
+    """
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {k: stable(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [stable(v, digits) for v in value]
+    return value

@@ -190,7 +190,9 @@ def benchmark_frame(rng: np.random.Generator, market: Market) -> pl.DataFrame:
             "high": np.round(np.fmax(open_, close) * up, 2),
             "low": np.round(np.fmin(open_, close) * down, 2),
             "close": close,
-            "adj_close": close[-1] * (tr / tr[-1]),
+            # Rounded: numpy's SIMD sums differ in the last bit between CPUs (AVX2 vs
+            # AVX-512); 6 decimals keep the demo lake byte-identical on every machine.
+            "adj_close": np.round(close[-1] * (tr / tr[-1]), 6),
             "volume": np.round(volume, -2).astype(np.int64),
         }
     ).with_columns(
