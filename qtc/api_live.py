@@ -23,11 +23,16 @@ STATE_ENV = "QTC_STATE_DIR"
 
 @dataclass
 class Planned:
-    """A computed order plan, written, with the connected broker it was made against."""
+    """A computed or loaded order plan, with the connected broker it was made against.
+
+    `checked` is the plan re-checked against the account (set by `recheck`); what is shown
+    and enforced before sending comes from it, not from the plan's stored risk column.
+    """
 
     path: Path
     document: dict[str, Any]
     broker: Any
+    checked: Any = None
 
 
 def state_dir() -> Path:
@@ -42,13 +47,17 @@ def plan_rebalance(
     *,
     broker_kind: str | None,
     lake: LakeRef,
+    as_of: dt.date,
+    today: dt.date,
     overrides: list[str] | None = None,
-    as_of: dt.date | None = None,
     out: Path = Path("orders"),
 ) -> Planned:
-    """Compute targets, read the broker, plan and risk-check orders, write the order plan.
+    """Compute targets, read the broker, plan and risk-check orders, write the signed plan.
 
-    `broker_kind` None means the strategy's own `[broker]`.
+    `broker_kind` None means the strategy's own `[broker]`; another kind starts from that
+    kind's defaults, with the `broker.*` overrides applied to it. `as_of` is the date the plan
+    is made for (the CLI's default is `today`); the signal is the lake's last trading day on
+    or before it.
     """
     from qtc.live.brokers.factory import broker_settings, build_broker
     from qtc.live.history import history_path, peak_equity
@@ -56,16 +65,19 @@ def plan_rebalance(
     from qtc.live.orders import plan_orders
     from qtc.live.risk import check_orders
     from qtc.live.runs import window_of
+    from qtc.live.signing import signing_key
+    from qtc.live.staleness import signal_age
     from qtc.outputs.artifacts import git_commit
 
-    strategy, targets, closes = _targets(path, lake, overrides, as_of)
+    strategy, targets, closes = _targets(path, lake, overrides, as_of, broker_kind)
     costs = {
         "commission_bps": strategy.costs.commission_bps,
         "slippage_bps": strategy.costs.slippage_bps,
     }
-    kind = broker_kind or strategy.broker.kind
+    kind = strategy.broker.kind
     settings = broker_settings(kind, strategy.broker)
     state = state_dir()
+    key = signing_key(state, os.environ)
     broker = build_broker(
         settings,
         prices=closes,
@@ -87,6 +99,9 @@ def plan_rebalance(
     orders = plan_orders(targets.weights, positions, account, prices, **rules)
     peak = peak_equity(history_path(state, kind, account.account_id))
     risk = check_orders(orders, account, positions, prices, strategy.risk, peak_equity=peak)
+    age = signal_age(
+        kind, targets.signal_date, as_of, today, strategy.rebalance.max_signal_age_days
+    )
     doc = order_plan_document(
         strategy=strategy.name,
         targets=targets,
@@ -101,6 +116,9 @@ def plan_rebalance(
         order_rules=rules,
         costs=costs,
         peak_equity=peak,
+        risk_limits=strategy.risk.model_dump(mode="json"),
+        signal_age=age.to_dict(),
+        key=key,
     )
     return Planned(write_order_plan(doc, out), doc, broker)
 
@@ -114,19 +132,52 @@ def cash_buffer_bps(commission_bps: float, slippage_bps: float) -> float:
 
 
 def _targets(
-    path: str, lake: LakeRef, overrides: list[str] | None, as_of: dt.date | None
+    path: str,
+    lake: LakeRef,
+    overrides: list[str] | None,
+    as_of: dt.date | None,
+    broker_kind: str | None = None,
 ) -> tuple[Any, Any, dict[str, float]]:
-    """The strategy, its live targets and the lake's closes on the signal date."""
+    """The strategy, its live targets and the lake's closes on the signal date.
+
+    The plan is compiled for the signal date (the lake's last day on or before `as_of`), so
+    its fingerprint is the backtest's on the same lake.
+    """
     from qtc.lake import Lake
     from qtc.live.targets import live_targets
     from qtc.pipeline.data import window_end
 
     store = Lake(lake.path)
-    compiled = compile_file(path, overrides=overrides, as_of=as_of or window_end(store))
+    last = window_end(store)
+    compile_as_of = last if as_of is None else min(as_of, last)
+    settings = _broker_overrides(path, broker_kind, overrides)
+    compiled = compile_file(path, overrides=settings, as_of=compile_as_of)
     strategy = compiled.loaded.strategy
     assert strategy is not None
+    if broker_kind is not None and strategy.broker.kind != broker_kind:
+        raise UserError(
+            f"--broker {broker_kind} conflicts with --set broker.kind={strategy.broker.kind}",
+            hint="give the broker once",
+        )
     targets = live_targets(compiled.plan, store, as_of=as_of)
     return strategy, targets, _closes(store, targets.signal_date)
+
+
+def _broker_overrides(path: str, broker_kind: str | None, overrides: list[str] | None) -> list[str]:
+    """The `--set` list with `--broker KIND` applied first when it is not the file's broker.
+
+    Another broker kind starts from its own defaults (`broker = {kind = "paper"}`), so the
+    file's settings for its broker (an IBKR account, a port) never leak into another
+    broker, while every `--set broker.*` still applies (or is rejected with a diagnostic).
+    """
+    from qtc.manifest.load import load_strategy
+
+    if broker_kind is None:
+        return list(overrides or [])
+    strategy = load_strategy(path, overrides).strategy
+    if strategy is not None and strategy.broker.kind == broker_kind:
+        return list(overrides or [])
+    return [f'broker={{kind = "{broker_kind}"}}', *(overrides or [])]
 
 
 def _broker_prices(
@@ -159,15 +210,38 @@ def _last_closes(store: Any) -> dict[str, float]:
 
 
 def check_window(planned: Planned, *, force: bool) -> None:
-    """Refuse early (before asking for confirmation) when the window already ran."""
+    """Refuse early (before asking for confirmation) when the window already ran or runs."""
     from qtc.live.runs import check_window as check
     from qtc.live.session import run_record
 
     check(state_dir(), run_record(planned.document, planned.path), force=force)
 
 
-def execute(planned: Planned, *, force: bool, timing: Any = None) -> Any:
-    """Execute a confirmed plan on the broker it was made against (see `session.execute`)."""
+def recheck(planned: Planned, *, today: dt.date) -> Planned:
+    """The plan re-checked against its broker account now (see `qtc.live.recheck`)."""
+    from qtc.live.recheck import recheck as check
+
+    checked = check(planned.document, planned.broker, state=state_dir(), today=today)
+    planned.checked = checked
+    return planned
+
+
+def enforce(planned: Planned, *, today: dt.date, allow_stale: bool) -> None:
+    """Refuse (before asking) a plan whose re-check fails: risk, staleness, date."""
+    from qtc.live.recheck import enforce as refuse
+
+    refuse(planned.document, planned.checked, today=today, allow_stale=allow_stale)
+
+
+def execute(
+    planned: Planned,
+    *,
+    force: bool,
+    today: dt.date,
+    allow_stale: bool = False,
+    timing: Any = None,
+) -> Any:
+    """Execute a confirmed plan on its broker; it is re-checked first (`session.execute`)."""
     from qtc.live.session import execute as run
 
     return run(
@@ -177,27 +251,43 @@ def execute(planned: Planned, *, force: bool, timing: Any = None) -> Any:
         state=state_dir(),
         force=force,
         environ=os.environ,
+        today=today,
+        allow_stale=allow_stale,
         timing=timing,
     )
 
 
 def load_plan(path: Path) -> Planned:
-    """Read a saved order plan (hash checked) and connect to its broker account."""
+    """Read a saved order plan (hash and signature checked) and connect to its account."""
     from qtc.live.session import connect, load_plan
+    from qtc.live.signing import signing_key
 
-    doc = load_plan(path)
-    broker = connect(doc, state=state_dir(), environ=os.environ)
+    state = state_dir()
+    doc = load_plan(path, signing_key(state, os.environ))
+    broker = connect(doc, state=state, environ=os.environ)
     return Planned(path, doc, broker)
 
 
-def resume(plan: Path | None, strategy_file: str | None, *, timing: Any = None) -> Any:
+def resume(
+    plan: Path | None,
+    strategy_file: str | None,
+    *,
+    today: dt.date,
+    allow_stale: bool = False,
+    timing: Any = None,
+) -> Any:
     """Finish an interrupted run, named by its order plan or by its strategy file."""
     from qtc.live.session import resume as run
+    from qtc.live.signing import signing_key
 
+    state = state_dir()
     return run(
         plan or _unfinished_plan(strategy_file),
-        state=state_dir(),
+        state=state,
         environ=os.environ,
+        key=signing_key(state, os.environ),
+        today=today,
+        allow_stale=allow_stale,
         timing=timing,
     )
 
@@ -237,10 +327,11 @@ def positions(
     Raises:
         UserError: A paper account that does not exist yet, or missing credentials.
     """
-    from qtc.live.brokers.factory import paper_account_path
+    from qtc.live.brokers.factory import paper_account_path, validated
+    from qtc.manifest.broker import PaperBroker
 
     if broker_kind == "paper":
-        name = account or "default"
+        name = validated(PaperBroker, {"kind": "paper", "account": account or "default"}).account
         path = paper_account_path(state_dir(), name)
         if not path.is_file():
             raise UserError(
@@ -298,7 +389,7 @@ def reconcile(
         "broker": kind,
         "signal_date": str(targets.signal_date),
         "account": asdict(account),
-        "tracking_error": sum(abs(r["diff"]) for r in residual) / 2,
+        "turnover_to_targets": sum(abs(r["diff"]) for r in residual) / 2,
         "residual": residual,
     }
     return Reconciled(doc)

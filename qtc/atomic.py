@@ -1,11 +1,15 @@
 """Atomic file writes: write a temp file beside the target, fsync, then rename.
 
-A reader never sees a half-written file, and a failed write leaves the old one.
+A reader never sees a half-written file, and a failed write leaves the old one. Only a
+regular file is ever replaced: a device, FIFO, socket or symlink at the target is refused
+(an `OSError` naming it) before anything is written.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -19,6 +23,7 @@ def write_bytes_atomic(path: Path, data: bytes, *, mode: int | None = None) -> N
         mode: Permission bits for the new file (e.g. 0o600 for secrets-adjacent state);
             default: what a plain `open()` would give under the current umask.
     """
+    refuse_special(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -31,6 +36,31 @@ def write_bytes_atomic(path: Path, data: bytes, *, mode: int | None = None) -> N
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def refuse_special(path: Path) -> None:
+    """Raise `OSError` when `path` exists and is not a regular file (never replace it).
+
+    Raises:
+        OSError: `path` is a directory, device, FIFO, socket or symlink.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise OSError(errno.EEXIST, f"it is a {kind}; qtc only replaces regular files", str(path))
+
+
+_KINDS = {
+    stat.S_IFDIR: "directory",
+    stat.S_IFLNK: "symlink",
+    stat.S_IFIFO: "FIFO",
+    stat.S_IFCHR: "device",
+    stat.S_IFBLK: "device",
+    stat.S_IFSOCK: "socket",
+}
 
 
 def _default_mode() -> int:

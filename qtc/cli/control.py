@@ -26,13 +26,12 @@ def reconcile(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Compare today's targets with the broker's holdings (sends nothing)."""
-    import datetime as dt
-
     from qtc import api_live
     from qtc.cli import console
     from qtc.cli.data import lake_for_reading
+    from qtc.cli.options import parse_date
 
-    when = dt.date.fromisoformat(as_of) if as_of else None
+    when = parse_date(as_of) if as_of else None
     doc = api_live.reconcile(
         file, broker_kind=broker, lake=lake_for_reading(lake), overrides=set_, as_of=when
     ).document
@@ -54,7 +53,8 @@ def reconcile(
         for r in doc["residual"]
     ]
     console.table(title, ["symbol", "target", "held", "diff"], rows)
-    console.line(f"tracking error (half the sum of |diff|): {doc['tracking_error']:.2%}")
+    turnover = doc["turnover_to_targets"]
+    console.line(f"turnover to reach the targets (half the sum of |diff|): {turnover:.2%}")
 
 
 def kill(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -37,7 +37,10 @@ def show(log: LogArg, fmt: FormatOpt = OutputFormat.human) -> None:
 
 @audit_app.command("verify")
 def verify(log: LogArg, fmt: FormatOpt = OutputFormat.human) -> None:
-    """Check an audit log: sequence gaps, hash chain, record shapes; exit 1 on any problem."""
+    """Check an audit log: sequence gaps, hash chain, record shapes, truncation.
+
+    Exit 1 on any problem, and on a truncated log (empty, or a run without its end record).
+    """
     from qtc.cli import console
     from qtc.live.audit import verify as check
 
@@ -47,10 +50,18 @@ def verify(log: LogArg, fmt: FormatOpt = OutputFormat.human) -> None:
     else:
         for problem in report.problems:
             console.line(problem, style="red")
-        verdict = "intact" if report.ok else f"{len(report.problems)} problem(s)"
-        console.line(f"{log}: {report.records} records, {verdict}")
-    if not report.ok:
+        for note in report.truncated:
+            console.line(note, style="yellow")
+        console.line(f"{log}: {report.records} records, {_verdict(report)}")
+    if not report.complete:
         raise typer.Exit(1)
+
+
+def _verdict(report: Any) -> str:
+    """`intact`, `truncated` or the number of problems."""
+    if not report.ok:
+        return f"{len(report.problems)} problem(s)"
+    return "truncated" if report.truncated else "intact"
 
 
 def positions(

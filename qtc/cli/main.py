@@ -1,21 +1,27 @@
 """The `qtc` app: registers commands and is the only place errors become exit codes.
 
-Exit codes: 0 ok, 1 a run failed or a gate broke, 2 the user's input is wrong.
+Exit codes: 0 ok, 1 a run failed or a gate broke (or a file could not be written), 2 the
+user's input is wrong, 130 interrupted (Ctrl-C), 70 a bug in qtc (never a traceback unless
+`QTC_DEBUG=1`).
 Heavy libraries are imported inside command bodies, so `qtc --help` is fast.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 from typing import Any
 
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from qtc import __version__
 from qtc.cli import backtest, check, compile, control, options, pending, rebalance, report, schema
 from qtc.cli.data import data_app
 from qtc.cli.live_tools import audit_app, positions
-from qtc.errors import QtcError, StrategyError
+from qtc.errors import QtcError, StrategyError, UserError
 
 
 class QtcGroup(TyperGroup):
@@ -23,13 +29,21 @@ class QtcGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; map qtc errors to messages and exit codes."""
-        options.CHOSEN["format"] = options.OutputFormat.human
+        raw = [*getattr(ctx, "protected_args", []), *ctx.args]
+        json_asked = (
+            "--json" in raw
+            or "--format=json" in raw
+            or (("--format", "json") in itertools.pairwise(raw))
+        )  # read before parsing: a usage error can come before `--format` is parsed
+        options.CHOSEN["format"] = (
+            options.OutputFormat.json if json_asked else options.OutputFormat.human
+        )
         try:
             return super().invoke(ctx)
         except StrategyError as exc:
             from qtc.cli import console
 
-            if _wants_json(ctx):
+            if _wants_json():
                 console.print_json(
                     {"ok": False, "diagnostics": [d.to_dict() for d in exc.diagnostics]}
                 )
@@ -37,18 +51,75 @@ class QtcGroup(TyperGroup):
                 console.strategy_error(exc)
             raise typer.Exit(exc.exit_code) from None
         except QtcError as exc:
-            from qtc.cli import console
-
-            if _wants_json(ctx):
-                console.print_json({"ok": False, "error": exc.message, "hint": exc.hint})
-            else:
-                console.error(exc)
+            _report(exc)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _report(QtcError("interrupted (Ctrl-C); nothing was left half-written"))
+            raise typer.Exit(INTERRUPTED) from None
+        except OSError as exc:
+            _report(_os_error(exc))
+            raise typer.Exit(1) from None
+        except UsageError as exc:
+            if not _wants_json():
+                raise
+            _report(UserError(exc.format_message(), hint=_usage_hint(exc)))
+            raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            _report(_internal(exc))
+            raise typer.Exit(INTERNAL) from None
 
 
-def _wants_json(ctx: Any) -> bool:
+INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
+
+INTERNAL = 70
+"""Exit code of a bug in qtc (EX_SOFTWARE); never a user mistake (those exit 2)."""
+
+DEBUG_ENV = "QTC_DEBUG"
+"""Set it to see the traceback of an internal error."""
+
+
+def _report(exc: QtcError) -> None:
+    """Print an error once, as JSON when the command asked for it."""
+    from qtc.cli import console
+
+    if _wants_json():
+        console.print_json({"ok": False, "error": exc.message, "hint": exc.hint})
+    else:
+        console.error(exc)
+
+
+def _os_error(exc: OSError) -> QtcError:
+    """A file-system failure (read-only folder, disk full, a FIFO as --out) as one line."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = f"{exc.filename}: " if exc.filename else ""
+    return QtcError(
+        f"{where}{reason}",
+        hint="check the path, its permissions and the free space; nothing was left half-written",
+    )
+
+
+def _internal(exc: Exception) -> QtcError:
+    """An unexpected exception: say it is a bug, without a traceback."""
+    return QtcError(
+        f"internal error ({type(exc).__name__}: {exc}); this is a bug in qtc",
+        hint=f"rerun with {DEBUG_ENV}=1 to see the traceback, and report it",
+    )
+
+
+def _wants_json() -> bool:
     """True when the running command asked for JSON output (`--format json` or `--json`)."""
     return options.CHOSEN["format"] is options.OutputFormat.json
+
+
+def _usage_hint(exc: UsageError) -> str:
+    """Where the command's options are described."""
+    command = exc.ctx.command_path if exc.ctx is not None else "qtc"
+    return f"see `{command} --help`"
 
 
 app = typer.Typer(

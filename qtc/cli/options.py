@@ -48,19 +48,42 @@ SetOpt = Annotated[
 StrictOpt = Annotated[
     bool, typer.Option("--strict", help="Treat lookahead/survivorship warnings as errors.")
 ]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option("--as-of", help="Date the plan is made for (YYYY-MM-DD); default: today."),
-]
 
 
-def as_of_date(text: str | None) -> dt.date:
-    """Parse `--as-of`, defaulting to today's date (the only clock read of a command)."""
-    if text is None:
-        return dt.date.today()
+def parse_date(text: str, option: str = "--as-of") -> dt.date:
+    """Parse a YYYY-MM-DD option value (a clean usage error, exit 2, when it is not a date)."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(
-            f"{text!r} is not a date; use YYYY-MM-DD", param_hint="--as-of"
+            f"{text!r} is not a date; use YYYY-MM-DD", param_hint=option
         ) from None
+
+
+def _checked_date(value: str | None) -> str | None:
+    """Option callback: refuse a value that is not a date before the command runs."""
+    if value is not None:
+        parse_date(value)
+    return value
+
+
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Date the plan is made for (YYYY-MM-DD); default: today.",
+        callback=_checked_date,
+    ),
+]
+
+
+def today() -> dt.date:
+    """Today's date: the only clock read of a command (tests pin it here)."""
+    return dt.date.today()
+
+
+def as_of_date(text: str | None) -> dt.date:
+    """Parse `--as-of`, defaulting to today's date."""
+    if text is None:
+        return today()
+    return parse_date(text)

@@ -38,8 +38,16 @@ def rebalance(
     force: Annotated[
         bool, typer.Option("--force", help="Trade even if this window already ran.")
     ] = False,
+    allow_stale: Annotated[
+        bool,
+        typer.Option(
+            "--allow-stale",
+            help="Send even when the signal is older than rebalance.max_signal_age_days.",
+        ),
+    ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait for fills before canceling.")
+        float,
+        typer.Option("--timeout", min=0.0, help="Seconds to wait for fills before canceling."),
     ] = 60.0,
     out: Annotated[Path, typer.Option("--out", help="Folder of order plans.")] = Path("orders"),
     set_: SetOpt = None,
@@ -49,27 +57,31 @@ def rebalance(
 ) -> None:
     """Compute today's orders from the plan, show them, and (once confirmed) execute them."""
     from qtc import api_live
+    from qtc.cli import options
     from qtc.live.execute import Timing
 
+    today = options.today()
     timing = Timing(timeout=timeout, poll=min(1.0, max(timeout / 20, 0.01)))
     if resume:
-        _show_execution(api_live.resume(apply, file, timing=timing), fmt)
+        done = api_live.resume(apply, file, today=today, allow_stale=allow_stale, timing=timing)
+        _show_execution(done, fmt)
         return
-    planned = _plan(file, broker, apply, out, set_, lake, as_of)
+    planned = _plan(file, broker, apply, out, set_, lake, as_of, today)
+    if not dry_run:
+        api_live.check_window(planned, force=force)
+    if apply is not None or not dry_run:
+        api_live.recheck(planned, today=today)
     if dry_run:
         _show_plan(planned, fmt, dry_run=True)
         return
-    api_live.check_window(planned, force=force)
-    if planned.document["risk"]["status"] == "FAIL":
-        _show_plan(planned, fmt, dry_run=False)
-        raise QtcError(
-            "the order plan failed its risk checks; nothing was sent",
-            hint="see the risk column; the order plan lists every failed check",
-        )
     if fmt is OutputFormat.human:
         _show_plan(planned, fmt, dry_run=False)
+    api_live.enforce(planned, today=today, allow_stale=allow_stale)
     _confirm(planned, yes=yes, fmt=fmt)
-    _show_execution(api_live.execute(planned, force=force, timing=timing), fmt)
+    done = api_live.execute(
+        planned, force=force, today=today, allow_stale=allow_stale, timing=timing
+    )
+    _show_execution(done, fmt)
 
 
 def _plan(
@@ -80,12 +92,12 @@ def _plan(
     set_: list[str] | None,
     lake: str | None,
     as_of: str | None,
+    today: Any,
 ) -> Any:
     """A fresh order plan from the strategy, or a saved one (`--apply`)."""
-    import datetime as dt
-
     from qtc import api_live
     from qtc.cli.data import lake_for_reading
+    from qtc.cli.options import parse_date
 
     if apply is not None:
         if file is not None or set_ or as_of:
@@ -99,9 +111,14 @@ def _plan(
         return planned
     if file is None:
         raise UserError("give a strategy file (or --apply ORDER_PLAN)")
-    when = dt.date.fromisoformat(as_of) if as_of else None
     return api_live.plan_rebalance(
-        file, broker_kind=broker, lake=lake_for_reading(lake), overrides=set_, as_of=when, out=out
+        file,
+        broker_kind=broker,
+        lake=lake_for_reading(lake),
+        overrides=set_,
+        as_of=parse_date(as_of) if as_of else today,
+        today=today,
+        out=out,
     )
 
 
@@ -119,17 +136,44 @@ def _confirm(planned: Any, *, yes: bool, fmt: OutputFormat) -> None:
 
 
 def _show_plan(planned: Any, fmt: OutputFormat, *, dry_run: bool) -> None:
-    """The order table, the risk status and where the plan is."""
+    """The order table, the signal's age, the risk status and where the plan is.
+
+    A plan re-checked against the account (`--apply`, or before sending) shows the re-run
+    risk checks, not the ones stored in the file.
+    """
     from qtc.cli import console
 
-    doc, path = planned.document, planned.path
+    doc, path, checked = planned.document, planned.path, planned.checked
+    risk = checked.risk_document() if checked is not None else doc["risk"]
+    age = checked.age.to_dict() if checked is not None else doc["signal_age"]
     if fmt is OutputFormat.json:
         if dry_run:
-            console.print_json({"order_plan": str(path), **doc})
+            extra = {"recheck": {"risk": risk, "signal_age": age}} if checked else {}
+            console.print_json({"order_plan": str(path), **doc, **extra})
         return
-    status = {(r["symbol"], r["side"]): r["status"] for r in doc["risk"]["orders"]}
+    if age["stale"]:
+        console.line(f"STALE DATA: {_age_text(age)}; --allow-stale overrides", style="bold red")
+    console.table(_title(doc), ["symbol", "side", "qty", "price", "notional", "weight", "risk"],
+                  _order_rows(doc, risk))  # fmt: skip
+    tail = "; dry run: nothing was sent" if dry_run else ""
+    console.line(f"risk: {risk['status']}  ({len(doc['orders'])} orders{tail})")
+    console.line(_age_text(age), style="bold red" if age["stale"] else "")
+    console.line(f"wrote {path}  (sha256 {doc['sha256'][:12]}, signed)", style="green")
+
+
+def _title(doc: dict[str, Any]) -> str:
+    acct = doc["account"]
+    where = f"{doc['broker']['kind']}:{acct['account_id']}"
+    return (
+        f"{doc['strategy']} on {where}  signal {doc['signal_date']}"
+        f"  equity ${acct['equity']:,.2f}  cash ${acct['cash']:,.2f}"
+    )
+
+
+def _order_rows(doc: dict[str, Any], risk: dict[str, Any]) -> list[tuple[str, ...]]:
+    status = {(r["symbol"], r["side"]): r["status"] for r in risk["orders"]}
     targets = doc["targets"]
-    rows = [
+    return [
         (
             o["symbol"],
             o["side"],
@@ -141,16 +185,15 @@ def _show_plan(planned: Any, fmt: OutputFormat, *, dry_run: bool) -> None:
         )
         for o in doc["orders"]
     ]
-    acct = doc["account"]
-    where = f"{doc['broker']['kind']}:{acct['account_id']}"
-    title = (
-        f"{doc['strategy']} on {where}  signal {doc['signal_date']}"
-        f"  equity ${acct['equity']:,.2f}  cash ${acct['cash']:,.2f}"
+
+
+def _age_text(age: dict[str, Any]) -> str:
+    days = "day" if age["trading_days"] == 1 else "days"
+    return (
+        f"signal {age['signal_date']} is {age['trading_days']} trading {days} before "
+        f"{age['reference']} (max {age['max_days']})"
+        + ("; sending would be refused" if age["stale"] else "")
     )
-    console.table(title, ["symbol", "side", "qty", "price", "notional", "weight", "risk"], rows)
-    tail = "; dry run: nothing was sent" if dry_run else ""
-    console.line(f"risk: {doc['risk']['status']}  ({len(rows)} orders{tail})")
-    console.line(f"wrote {path}  (sha256 {doc['sha256'][:12]})", style="green")
 
 
 def _show_execution(done: Any, fmt: OutputFormat) -> None:

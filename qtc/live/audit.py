@@ -512,18 +512,33 @@ class VerifyReport:
     """The outcome of `verify`.
 
     Attributes:
-        ok: True when no problem was found.
+        ok: True when no problem was found in the records and their chain.
         records: Number of lines that parsed as JSON objects.
         problems: One message per problem, each starting with `line N:`.
+        truncated: Why the log is incomplete though intact: it is empty, or a run has no
+            end record (and no later run of its plan finished it), or an intent has no
+            result. Empty for a complete log.
     """
 
     ok: bool
     records: int
     problems: list[str] = field(default_factory=list)
+    truncated: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Intact and not truncated."""
+        return self.ok and not self.truncated
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as JSON-ready data."""
-        return {"ok": self.ok, "records": self.records, "problems": list(self.problems)}
+        return {
+            "ok": self.ok,
+            "complete": self.complete,
+            "records": self.records,
+            "problems": list(self.problems),
+            "truncated": list(self.truncated),
+        }
 
 
 def verify(path: Path) -> VerifyReport:
@@ -585,7 +600,64 @@ def verify(path: Path) -> VerifyReport:
         own = record.get("hash")
         prev_hash = own if isinstance(own, str) else None
         prev_line = number
-    return VerifyReport(ok=not problems, records=count, problems=problems)
+    return VerifyReport(
+        ok=not problems, records=count, problems=problems, truncated=_truncation(lines)
+    )
+
+
+END_EVENTS = frozenset({"run.end", "run.interrupted"})
+"""Events that close a run (an interrupted run is closed; `--resume` starts a new one)."""
+
+
+@dataclass(slots=True)
+class _RunSeen:
+    plan: str
+    line: int
+    started: bool = False
+    ended: bool = False
+    open_intents: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def _truncation(lines: list[bytes]) -> list[str]:
+    """Why an intact log is incomplete (see `VerifyReport.truncated`)."""
+    runs: dict[str, _RunSeen] = {}
+    for number, raw in enumerate(lines, start=1):
+        try:
+            record = _parse_line(raw)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("payload"), dict):
+            _see(runs, record, number)
+    if not runs:
+        return ["the log has no records (empty)"]
+    finished = {r.plan for r in runs.values() if r.ended}
+    notes = []
+    for run_id, run in runs.items():
+        if run.started and not run.ended and run.plan not in finished:
+            notes.append(
+                f"run {run_id} (from line {run.line}) has no end record: the process "
+                "stopped mid-run; finish it with `qtc rebalance --apply PLAN --resume`"
+            )
+        elif not run.started:
+            notes += [
+                f"line {line}: intent.{what} of run {run_id} has no result"
+                for (what, _), line in run.open_intents.items()
+            ]
+    return notes
+
+
+def _see(runs: dict[str, _RunSeen], record: Mapping[str, Any], number: int) -> None:
+    run = runs.setdefault(str(record.get("run_id")), _RunSeen(str(record.get("plan_hash")), number))
+    event, payload = str(record.get("event")), record["payload"]
+    which = (event.partition(".")[2], str(payload.get("client_order_id", "")))
+    if event == "run.start":
+        run.started = True
+    elif event in END_EVENTS:
+        run.ended = True
+    elif event.startswith("intent."):
+        run.open_intents[which] = number
+    elif event.startswith("result."):
+        run.open_intents.pop(which, None)
 
 
 @dataclass(slots=True)

@@ -2,9 +2,11 @@
 
 `orders/<strategy>/<signal date>-<sha12>.json` holds the plan fingerprint, the strategy file's
 git commit, the broker and account, the positions and cash snapshot, the prices used, the
-targets, the orders (sells first) and the risk checks, plus `sha256`: the hash of the
-canonical JSON of everything else. `qtc rebalance --apply` executes exactly such a file after
-checking its hash and that positions have not moved since it was made.
+targets, the orders (sells first), the risk limits and checks and the signal's age, plus
+`sha256` (the hash of the canonical JSON of everything else, which names the plan) and
+`signature` (an HMAC over all of it with a key that is not in the plan, `qtc.live.signing`).
+`qtc rebalance --apply` executes such a file only after checking both, and after re-checking
+it against the account (`qtc.live.recheck`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from qtc.atomic import write_text_atomic
 from qtc.live.brokers.base import Account, Position
 from qtc.live.orders import PlannedOrder
 from qtc.live.risk import RiskReport
+from qtc.live.signing import sign
 from qtc.live.targets import LiveTargets
 
-ORDER_PLAN_SCHEMA = 1
+ORDER_PLAN_SCHEMA = 2
+"""2: signed, with the risk limits and the signal's age (1 was unsigned)."""
 
 
 def order_plan_document(
@@ -39,12 +43,17 @@ def order_plan_document(
     order_rules: dict[str, Any],
     costs: dict[str, float],
     peak_equity: float | None,
+    risk_limits: dict[str, Any],
+    signal_age: dict[str, Any],
+    key: bytes,
 ) -> dict[str, Any]:
-    """The order plan as JSON-ready data, with its sha256.
+    """The order plan as JSON-ready data, with its sha256 and signature.
 
     `broker` holds the kind, the account id and the non-secret settings needed to reconnect
     (`--apply`); `order_rules` the sizing rules the executor re-applies when it fits buys to
-    the cash left after the sells; `window` the rebalance window (one run per window).
+    the cash left after the sells; `window` the rebalance window (one run per window);
+    `risk_limits` the strategy's `[risk]`, which the checks are re-run against before
+    sending; `signal_age` how old the signal is (`qtc.live.staleness`); `key` the signing key.
     """
     doc: dict[str, Any] = {
         "artifact": "qtc.order_plan",
@@ -63,28 +72,36 @@ def order_plan_document(
         "order_rules": order_rules,
         "costs": costs,
         "orders": [asdict(o) for o in orders],
-        "risk": {
-            "status": risk.status,
-            "peak_equity": peak_equity,
-            "orders": [
-                {
-                    "symbol": r.symbol,
-                    "side": r.side,
-                    "status": r.status,
-                    "checks": [asdict(c) for c in r.checks],
-                }
-                for r in risk.per_order
-            ],
-            "batch": [asdict(c) for c in risk.batch],
-        },
+        "risk_limits": risk_limits,
+        "risk": risk_document(risk, peak_equity),
+        "signal_age": signal_age,
     }
     doc["sha256"] = plan_hash(doc)
+    doc["signature"] = sign(doc, key)
     return doc
 
 
+def risk_document(risk: RiskReport, peak_equity: float | None) -> dict[str, Any]:
+    """A risk report as JSON-ready data (the order plan's `risk`)."""
+    return {
+        "status": risk.status,
+        "peak_equity": peak_equity,
+        "orders": [
+            {
+                "symbol": r.symbol,
+                "side": r.side,
+                "status": r.status,
+                "checks": [asdict(c) for c in r.checks],
+            }
+            for r in risk.per_order
+        ],
+        "batch": [asdict(c) for c in risk.batch],
+    }
+
+
 def plan_hash(doc: dict[str, Any]) -> str:
-    """sha256 of the canonical JSON of an order plan without its `sha256` field."""
-    body = {k: v for k, v in doc.items() if k != "sha256"}
+    """sha256 of the canonical JSON of an order plan without `sha256` and `signature`."""
+    body = {k: v for k, v in doc.items() if k not in ("sha256", "signature")}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

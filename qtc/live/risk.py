@@ -193,7 +193,7 @@ def check_orders(
     per_order = []
     for o in orders:
         raw = engine.check_order(o.symbol, o.side, scaled(o.quantity), cents(o.price), equity, book)
-        checks = [_check(c) for c in raw]
+        checks = [_in_dollars(_check(c), o.quantity * o.price, risk.max_order_value) for c in raw]
         if o.side == "sell" and o.quantity <= held.get(o.symbol, 0.0) + EPS:
             checks = [_reducing(c) for c in checks]
         if breach and o.side == "buy":
@@ -201,8 +201,9 @@ def check_orders(
                 RiskCheck(DRAWDOWN, "FAIL", f"drawdown breach blocks new buys: {dd_detail}")
             )
         per_order.append(OrderRisk(o.symbol, o.side, _worst(checks), tuple(checks)))
+    notional = {o.symbol: o.quantity * o.price for o in orders}
     batch = [
-        _check(c)
+        _batch_in_dollars(_check(c), notional, risk.max_order_value)
         for c in engine.check_batch(
             [(o.symbol, o.side, scaled(o.quantity), cents(o.price)) for o in orders],
             equity,
@@ -226,6 +227,33 @@ def _check(raw: Mapping[str, str]) -> RiskCheck:
     status = str(raw.get("status", "")).upper()
     mapped: Status = "PASS" if status == "PASS" else "WARN" if status == "WARN" else "FAIL"
     return RiskCheck(str(raw.get("name", "")), mapped, str(raw.get("detail", "")))
+
+
+VALUE_CHECKS = frozenset({"Max order value", "Order size", "Max trade size"})
+"""nanobook checks whose detail is in its scaled integer units (milli-shares x cents)."""
+
+
+def _in_dollars(check: RiskCheck, notional: float, limit: float | None) -> RiskCheck:
+    """An order-value check's detail in dollars against `risk.max_order_value`."""
+    if check.name not in VALUE_CHECKS:
+        return check
+    if limit is None:
+        detail = f"order value ${notional:,.2f} (no risk.max_order_value)"
+    else:
+        op = ">" if check.status != "PASS" else "<="
+        detail = f"order value ${notional:,.2f} {op} ${limit:,.2f} risk.max_order_value"
+    return RiskCheck(check.name, check.status, detail)
+
+
+def _batch_in_dollars(
+    check: RiskCheck, notional: Mapping[str, float], limit: float | None
+) -> RiskCheck:
+    """A batch value check (`"SYM: ..."`) in dollars; other checks unchanged."""
+    symbol, sep, _ = check.detail.partition(":")
+    if check.name not in VALUE_CHECKS or not sep or symbol not in notional:
+        return check
+    dollars = _in_dollars(check, notional[symbol], limit)
+    return RiskCheck(check.name, check.status, f"{symbol}: {dollars.detail}")
 
 
 def _reducing(check: RiskCheck) -> RiskCheck:

@@ -3,6 +3,8 @@
 `qtc rebalance` claims `<state>/runs/<broker>-<account>/<strategy>/<window>.json` before it
 sends anything and marks it `done` at the end. A second run for the same strategy, account
 and window is refused unless forced; an unfinished one (`started`) is what `--resume` picks up.
+While a run executes it holds an exclusive lock on `<window>.lock` (with its pid), so a
+second `qtc rebalance` racing it is told that a run is in progress, not to resume it.
 
 The window is the rebalance period of the signal date, by the strategy's frequency:
 `2024-03-28` (daily), `2024-W13` (weekly, ISO week), `2024-03` (monthly), `2024-Q1`
@@ -11,9 +13,13 @@ The window is the rebalance period of the signal date, by the strategy's frequen
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
+import os
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -99,6 +105,8 @@ def _write(path: Path, record: RunRecord) -> None:
 def claim(state: Path, record: RunRecord, *, force: bool) -> Path:
     """Register a run before anything is sent; refuse a second run in the same window.
 
+    Call it while holding `window_lock`.
+
     Args:
         state: qtc's state folder.
         record: The run to start (status `"started"`).
@@ -111,7 +119,8 @@ def claim(state: Path, record: RunRecord, *, force: bool) -> Path:
         QtcError: The window already has a run for this plan's strategy and account, and
             `force` is false (nothing was sent).
     """
-    path = check_window(state, record, force=force)
+    path = run_path(state, record)
+    _refuse_existing(path, force=force)
     _write(path, record)
     return path
 
@@ -123,10 +132,68 @@ def check_window(state: Path, record: RunRecord, *, force: bool) -> Path:
         QtcError: The window has a run and `force` is false.
     """
     path = run_path(state, record)
+    _refuse_in_progress(path, record)
+    _refuse_existing(path, force=force)
+    return path
+
+
+def _refuse_existing(path: Path, *, force: bool) -> None:
     existing = read_run(path)
     if existing is not None and not force:
         raise QtcError(_refusal(existing), hint=_refusal_hint(existing))
-    return path
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file beside a run record."""
+    return path.with_suffix(".lock")
+
+
+@contextlib.contextmanager
+def window_lock(state: Path, record: RunRecord) -> Iterator[None]:
+    """Hold the window's lock while a run executes (released when the process ends).
+
+    Raises:
+        QtcError: Another process holds it (nothing was sent).
+    """
+    path = lock_path(run_path(state, record))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _in_progress(record, os.pread(fd, 32, 0)) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _refuse_in_progress(path: Path, record: RunRecord) -> None:
+    """Refuse when another process is executing this window right now."""
+    lock = lock_path(path)
+    if not lock.exists():
+        return
+    fd = os.open(lock, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _in_progress(record, os.pread(fd, 32, 0)) from None
+    finally:
+        os.close(fd)
+
+
+def _in_progress(record: RunRecord, pid: bytes) -> QtcError:
+    who = pid.decode(errors="replace").strip() or "?"
+    return QtcError(
+        f"another qtc rebalance (pid {who}) is executing {record.strategy} on "
+        f"{record.broker}:{record.account} in window {record.window} right now; "
+        "nothing was sent",
+        hint="wait for it to finish and look at its output; --resume is only for a run "
+        "that stopped",
+    )
 
 
 def _refusal(existing: RunRecord) -> str:

@@ -1,14 +1,18 @@
 """Execute, apply and resume order plans: the checks around the executor.
 
-Before anything is sent, in this order: the plan's risk status must not be FAIL; its sha256
-must match its content; the broker account must be the plan's; positions must not have moved
-since the plan was made (`--apply`); the rebalance window must not already have a run (unless
-forced). Then the run is registered (`runs`), the equity observed (`history`), and the
-executor runs with the audit log beside the order plan (`<plan>.audit.jsonl`, 0600).
+Before anything is sent, in this order: a saved plan's sha256 and signature must match its
+content (`load_plan`); the broker account must be the plan's (`connect`); then, holding the
+window's lock, the plan is re-checked against the account as it is now (`recheck`: positions
+not moved, orders rebuilt from the targets and equal, risk checks re-run, signal not stale)
+and the rebalance window must not already have a run (unless forced). Then the run is
+registered (`runs`), the equity observed (`history`), and the executor runs with the audit
+log beside the order plan (`<plan>.audit.jsonl`, 0600), whose first record of the run states
+what was checked.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Mapping
@@ -22,8 +26,11 @@ from qtc.live.brokers.base import Broker
 from qtc.live.brokers.factory import build_broker, secret_values
 from qtc.live.execute import ExecutionReport, Executor, Timing
 from qtc.live.history import history_path, record_equity
-from qtc.live.orderplan import ORDER_PLAN_SCHEMA, plan_hash, positions_moved
-from qtc.live.runs import RunRecord, claim, finish, read_run, run_path
+from qtc.live.orderplan import ORDER_PLAN_SCHEMA, plan_hash
+from qtc.live.recheck import Recheck, enforce, recheck
+from qtc.live.runs import RunRecord, claim, finish, read_run, run_path, window_lock
+from qtc.live.signing import check_signature
+from qtc.live.staleness import check_fresh, signal_age
 
 
 @dataclass
@@ -46,12 +53,13 @@ def audit_path(plan_path: Path) -> Path:
     return plan_path.with_name(plan_path.stem + ".audit.jsonl")
 
 
-def load_plan(path: Path) -> dict[str, Any]:
-    """Read an order plan and check that it is one, and unmodified.
+def load_plan(path: Path, key: bytes) -> dict[str, Any]:
+    """Read an order plan and check that it is one, unmodified, and signed with `key`.
 
     Raises:
         UserError: The file is missing, not JSON, not an order plan, of an unknown schema
-            version, or its content does not match its sha256.
+            version, its content does not match its sha256, or its signature is missing,
+            from another key or does not match.
     """
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -73,6 +81,7 @@ def load_plan(path: Path) -> dict[str, Any]:
             "nothing was sent",
             hint="make a new plan with `qtc rebalance FILE --broker B --dry-run`",
         )
+    check_signature(doc, key, path)
     return doc
 
 
@@ -102,28 +111,6 @@ def connect(doc: Mapping[str, Any], *, state: Path, environ: Mapping[str, str]) 
     return broker
 
 
-def check_sendable(doc: Mapping[str, Any], broker: Broker) -> None:
-    """Refuse a plan whose risk checks failed or whose account has moved since.
-
-    Raises:
-        QtcError: Risk FAIL, or positions/cash differ from the plan's snapshot.
-    """
-    if doc["risk"]["status"] == "FAIL":
-        raise QtcError(
-            "the order plan failed its risk checks; nothing was sent",
-            hint="see the risk column and the failed checks in the order plan",
-        )
-    moved = positions_moved(dict(doc), broker.positions(), broker.account())
-    if moved:
-        raise QtcError(
-            "positions have moved since the order plan was made ("
-            + "; ".join(moved[:5])
-            + ("; ..." if len(moved) > 5 else "")
-            + "); nothing was sent",
-            hint="make a new plan: `qtc rebalance FILE --broker B --dry-run`",
-        )
-
-
 def run_record(doc: Mapping[str, Any], plan_path: Path) -> RunRecord:
     """The run-registry record of executing this plan."""
     return RunRecord(
@@ -145,18 +132,36 @@ def execute(
     state: Path,
     force: bool,
     environ: Mapping[str, str],
+    today: dt.date,
+    allow_stale: bool = False,
     timing: Timing | None = None,
 ) -> Executed:
-    """Check, register and execute a confirmed order plan on a connected broker.
+    """Re-check, register and execute a confirmed order plan on a connected broker.
 
     Raises:
         QtcError: A check refused the plan (nothing was sent), or the run stopped
             (`ExecutionInterrupted`: finish it with `--resume`).
     """
-    check_sendable(doc, broker)
     record = run_record(doc, plan_path)
-    registry = claim(state, record, force=force)
-    return _run(doc, broker, record, registry, state=state, environ=environ, timing=timing)
+    with window_lock(state, record):
+        checked = recheck(doc, broker, state=state, today=today)
+        enforce(doc, checked, today=today, allow_stale=allow_stale)
+        registry = claim(state, record, force=force)
+        return _run(
+            doc, broker, record, registry, state=state, environ=environ, timing=timing,
+            checked=_checked(checked, allow_stale),
+        )  # fmt: skip
+
+
+def _checked(checked: Recheck, allow_stale: bool) -> dict[str, Any]:
+    """What was checked right before sending (the audit log's `run.checks` record)."""
+    return {
+        "signature": "ok",
+        "orders_rebuilt": "equal",
+        "risk": checked.risk.status,
+        "signal_age": checked.age.to_dict(),
+        "allow_stale": allow_stale,
+    }
 
 
 def resume(
@@ -164,15 +169,36 @@ def resume(
     *,
     state: Path,
     environ: Mapping[str, str],
+    key: bytes,
+    today: dt.date,
+    allow_stale: bool = False,
     timing: Timing | None = None,
 ) -> Executed:
     """Finish an interrupted run of a plan from its audit log and the broker's state.
 
+    The plan's signature and the signal's age are checked again (positions have moved by
+    design: part of the plan was executed).
+
     Raises:
-        QtcError: The plan has no unfinished run, or its audit log does not verify.
+        QtcError: The plan has no unfinished run, its audit log does not verify, another
+            process is executing it, or its signal has gone stale.
     """
-    doc = load_plan(plan_path)
+    doc = load_plan(plan_path, key)
     record = run_record(doc, plan_path)
+    with window_lock(state, record):
+        return _resume(doc, plan_path, record, state, environ, today, allow_stale, timing)
+
+
+def _resume(
+    doc: dict[str, Any],
+    plan_path: Path,
+    record: RunRecord,
+    state: Path,
+    environ: Mapping[str, str],
+    today: dt.date,
+    allow_stale: bool,
+    timing: Timing | None,
+) -> Executed:
     registry = run_path(state, record)
     existing = read_run(registry)
     if existing is None or existing.plan_sha256 != doc["sha256"]:
@@ -182,8 +208,16 @@ def resume(
         )
     if existing.status == "done":
         raise QtcError(f"the run of {plan_path} already finished; nothing to resume")
+    kind, as_of = doc["broker"]["kind"], dt.date.fromisoformat(doc["as_of"])
+    signal = dt.date.fromisoformat(doc["signal_date"])
+    age = signal_age(kind, signal, as_of, today, int(doc["signal_age"]["max_days"]))
+    check_fresh(age, allow_stale=allow_stale)
     broker = connect(doc, state=state, environ=environ)
-    return _run(doc, broker, existing, registry, state=state, environ=environ, timing=timing)
+    checked = {"signature": "ok", "signal_age": age.to_dict(), "allow_stale": allow_stale}
+    return _run(
+        doc, broker, existing, registry, state=state, environ=environ, timing=timing,
+        checked=checked,
+    )  # fmt: skip
 
 
 def _run(
@@ -195,6 +229,7 @@ def _run(
     state: Path,
     environ: Mapping[str, str],
     timing: Timing | None,
+    checked: dict[str, Any],
 ) -> Executed:
     log_path = Path(record.audit_log)
     known = _known_orders(log_path, doc["sha256"])
@@ -203,6 +238,7 @@ def _run(
     redact = secret_values(doc["broker"]["settings"], environ)
     run_id = uuid.uuid4().hex[:16]
     with audit.AuditLog(log_path, run_id=run_id, plan_hash=doc["sha256"], redact=redact) as log:
+        log.append("run.checks", checked)
         report = Executor(broker, log, doc, timing=timing, known=known).run()
     record_equity(history, doc["signal_date"], report.account.equity)
     if report.complete:

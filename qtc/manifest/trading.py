@@ -54,6 +54,18 @@ class RebalanceSection(Section):
         example=100.0,
         ge=0,
     )
+    max_signal_age_days: int = spec(
+        2,
+        description=(
+            "Live trading: `qtc rebalance` sends nothing when the signal date is more than "
+            "this many trading days before the day the orders go out (`--allow-stale` "
+            "overrides)."
+        ),
+        unit="trading days",
+        example=2,
+        ge=0,
+        le=10_000,
+    )
 
 
 class CostsSection(Section):

@@ -240,15 +240,69 @@ def read_run(path: Path) -> dict[str, Any]:
         data = json.loads(target.read_text())
     except FileNotFoundError:
         raise UserError(f"{path}: not a run folder (no run.json)") from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{target}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{target}: not a run artifact (not a JSON object)")
     if data.get("artifact") != "qtc.run" or data.get("schema_version") != ARTIFACT_SCHEMA:
         raise UserError(
             f"{target}: run artifact schema {data.get('schema_version')!r} is not "
             f"version {ARTIFACT_SCHEMA}, which this qtc reads",
             hint="re-run the backtest with this version of qtc",
         )
+    problems = _shape_problems(data)
+    if problems:
+        raise UserError(
+            f"{target}: not a complete run artifact ({'; '.join(problems)})",
+            hint="re-run the backtest (`qtc backtest FILE --force`); artifacts are never "
+            "edited by hand",
+        )
     return dict(data)
+
+
+RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "run_id": str,
+    "plan_fingerprint": str,
+    "strategy": dict,
+    "plan": dict,
+    "dataset_hashes": dict,
+    "versions": dict,
+    "window": dict,
+    "metrics": dict,
+    "warnings": list,
+    "events": list,
+    "files": dict,
+}
+"""The keys of run.json every reader relies on, with their JSON types."""
+
+WINDOW_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "start": str,
+    "end": str,
+    "days": int,
+    "rebalances": int,
+}
+
+
+def _shape_problems(data: dict[str, Any]) -> list[str]:
+    """What is missing or mistyped in a run.json (empty when it is whole)."""
+    problems = _missing(data, RUN_FIELDS, "")
+    window = data.get("window")
+    if isinstance(window, dict):
+        problems += _missing(window, WINDOW_FIELDS, "window.")
+    files = data.get("files")
+    if isinstance(files, dict) and not all(isinstance(v, str) for v in files.values()):
+        problems.append("files must map names to sha256 strings")
+    return problems
+
+
+def _missing(data: dict[str, Any], fields: dict[str, Any], prefix: str) -> list[str]:
+    out = []
+    for key, kind in fields.items():
+        if key not in data:
+            out.append(f"no `{prefix}{key}`")
+        elif not isinstance(data[key], kind) or isinstance(data[key], bool):
+            out.append(f"`{prefix}{key}` is not a {getattr(kind, '__name__', kind)}")
+    return out
 
 
 def volatile_meta(started: float, argv: list[str], strategy_file: str | None) -> dict[str, Any]:

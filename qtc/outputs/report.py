@@ -152,14 +152,13 @@ def quantstats_inputs(
     import importlib
 
     import numpy as np
-    import polars as pl
 
     from qtc.outputs.artifacts import read_run
-    from qtc.outputs.report_data import align_close, fill_benchmark
+    from qtc.outputs.report_data import align_close, fill_benchmark, read_table
 
     pd: Any = importlib.import_module("pandas")  # no type stubs
     run = read_run(run_dir)
-    eq = pl.read_parquet(run_dir / "equity.parquet")
+    eq = read_table(run_dir, "equity.parquet")
     days = eq["date"].to_numpy().astype("datetime64[D]")
     dates = pd.DatetimeIndex(days.astype("datetime64[ns]"))
     equity = eq["equity"].to_numpy().astype(np.float64)

@@ -225,18 +225,13 @@ def load_report_data(run_dir: Path, benchmark: BenchmarkOverride | None = None) 
         UserError: If the folder is not a readable run artifact, or the override
             benchmark has no price in the run's window.
     """
-    import polars as pl
-
     from qtc.outputs.artifacts import read_run
 
     run = read_run(run_dir)
     meta = _read_meta(run_dir)
     problems = _check_files(run_dir, run.get("files", {}))
-    try:
-        eq = pl.read_parquet(run_dir / "equity.parquet")
-        wt = pl.read_parquet(run_dir / "weights.parquet")
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise UserError(f"{run_dir}: cannot read the run's Parquet files ({exc})") from None
+    eq = read_table(run_dir, "equity.parquet")
+    wt = read_table(run_dir, "weights.parquet")
     dates = eq["date"].to_numpy().astype("datetime64[D]")
     if dates.size < 2:
         raise UserError(f"{run_dir}: the run has {dates.size} date(s); a report needs two")
@@ -347,14 +342,30 @@ def _sells(run_dir: Path) -> Any | None:
     """trades.parquet's sales (date as text, symbol, price), or None without the file."""
     import polars as pl
 
-    path = run_dir / "trades.parquet"
-    if not path.is_file():
+    if not (run_dir / "trades.parquet").is_file():
         return None
-    return (
-        pl.read_parquet(path, columns=["date", "symbol", "side", "price"])
-        .filter(pl.col("side") == "sell")
-        .select(pl.col("date").cast(pl.String), "symbol", "price")
+    trades = read_table(run_dir, "trades.parquet", columns=["date", "symbol", "side", "price"])
+    return trades.filter(pl.col("side") == "sell").select(
+        pl.col("date").cast(pl.String), "symbol", "price"
     )
+
+
+def read_table(run_dir: Path, name: str, columns: list[str] | None = None) -> Any:
+    """One Parquet file of a run, or a `UserError` naming it when it cannot be read.
+
+    Raises:
+        UserError: The file is missing, truncated, not Parquet or lacks a column.
+    """
+    import polars as pl
+
+    try:
+        return pl.read_parquet(run_dir / name, columns=columns)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(
+            f"{run_dir}: the run's {name} cannot be read ({reason})",
+            hint="re-run the backtest (`qtc backtest FILE --force`)",
+        ) from None
 
 
 def _initial_cash(run: dict[str, Any]) -> float:

@@ -55,6 +55,8 @@ AS_OF = dt.date(2024, 1, 2)
 
 # Top-level keys that do not change backtest results (and so stay out of the fingerprint).
 NOT_RESULT = frozenset({"name", "description", "extends", "broker", "validate", "search", "schema"})
+# Keys inside result-affecting sections that only live trading reads.
+LIVE_ONLY: frozenset[tuple[str, ...]] = frozenset({("rebalance", "max_signal_age_days")})
 
 PROPS = settings(
     deadline=None,
@@ -518,7 +520,7 @@ def test_extends_split_keeps_the_fingerprint(original: Path, data: st.DataObject
 
 def eligible_paths(tree: dict[str, Any]) -> list[UserPath]:
     """Leaf paths of the resolved strategy whose values affect results."""
-    return [p for p in leaf_paths(tree) if p[0] not in NOT_RESULT]
+    return [p for p in leaf_paths(tree) if p[0] not in NOT_RESULT and p not in LIVE_ONLY]
 
 
 def _flat(annotation: Any) -> list[Any]:

@@ -40,6 +40,7 @@ def account(
     monkeypatch.setenv("QTC_ALPACA_TRADING_URL", server.url)
     monkeypatch.setenv("QTC_ALPACA_DATA_URL", server.url)
     monkeypatch.setenv("QTC_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr("qtc.cli.options.today", lambda: SIGNAL)  # the day the orders go out
     return fake
 
 

@@ -39,7 +39,7 @@ def test_reconcile_shows_targets_against_holdings_and_sends_nothing(
     # an empty account: every target is missed entirely, tracking error = half the targets
     assert all(r["weight"] == 0 for r in doc["residual"])
     total = sum(r["target_weight"] for r in doc["residual"])
-    assert doc["tracking_error"] == pytest.approx(total / 2)
+    assert doc["turnover_to_targets"] == pytest.approx(total / 2)
     assert json.loads((state / "paper" / "default.json").read_text())["fills"] == []
     history = json.loads((state / "equity" / "paper-default.json").read_text())
     assert history == {"2010-06-30": 1_000_000.0}

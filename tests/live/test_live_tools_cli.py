@@ -72,3 +72,54 @@ def test_positions_of_a_paper_account(
     assert data["account"]["cash"] == pytest.approx(9_000)
     missing = qtc("positions", "--broker", "paper", "--account", "nope")
     assert missing.exit_code == 2 and "no paper account" in missing.stderr
+
+
+def run_log(path: Path, run_id: str, *, end: bool, plan: str = "b" * 64) -> Path:
+    """A rebalance run's records: start, one order, and (if `end`) the end record."""
+    with AuditLog(path, run_id=run_id, plan_hash=plan, clock=clock) as log:
+        log.append("run.start", {"orders": 1, "resume": run_id != "run-1"})
+        log.append(
+            "intent.submit",
+            {"client_order_id": "c1", "symbol": "AAPL", "side": "buy", "quantity": 10},
+        )
+        log.append("result.submit", {"client_order_id": "c1", "status": "filled"})
+        if end:
+            log.append("run.end", {"complete": True})
+    return path
+
+
+def test_audit_verify_reports_an_empty_or_cut_log_as_truncated(
+    qtc: Callable[..., Result], tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    result = qtc("audit", "verify", str(empty), "--format", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "ok": True, "complete": False, "records": 0, "problems": [],
+        "truncated": ["the log has no records (empty)"],
+    }  # fmt: skip
+    whole = run_log(tmp_path / "whole.jsonl", "run-1", end=True)
+    assert qtc("audit", "verify", str(whole)).exit_code == 0
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text(whole.read_text().splitlines(keepends=True)[0])  # only run.start
+    human = qtc("audit", "verify", str(cut))
+    assert human.exit_code == 1
+    assert "run run-1 (from line 1) has no end record" in human.stdout
+    assert human.stdout.rstrip().endswith("1 records, truncated")
+
+
+def test_a_crashed_run_finished_by_a_resume_is_complete(
+    qtc: Callable[..., Result], tmp_path: Path
+) -> None:
+    log = run_log(tmp_path / "audit.jsonl", "run-1", end=False)  # killed mid-run
+    assert qtc("audit", "verify", str(log)).exit_code == 1
+    run_log(log, "run-2", end=True)  # --resume, same plan
+    assert qtc("audit", "verify", str(log)).exit_code == 0
+    with AuditLog(log, run_id="kill-1", plan_hash="c" * 64, clock=clock) as audit:
+        audit.append("intent.cancel_all", {"open": []})  # killed before the result
+    cut = qtc("audit", "verify", str(log), "--format", "json")
+    assert cut.exit_code == 1
+    assert json.loads(cut.stdout)["truncated"] == [
+        "line 8: intent.cancel_all of run kill-1 has no result"
+    ]

@@ -55,7 +55,9 @@ def test_dry_run_writes_a_hashed_order_plan(
     assert spent <= doc["account"]["cash"] + 1e-6
     # the git commit of the strategy file (and so the plan hash) changes with every commit
     assert doc["git_commit"] is None or len(doc["git_commit"]) == 40
-    assert stable(doc | {"git_commit": "<commit>", "sha256": "<sha256>"}) == snapshot
+    assert doc["signature"]["alg"] == "hmac-sha256"  # the key differs per state folder
+    masked = {"git_commit": "<commit>", "sha256": "<sha256>", "signature": "<signature>"}
+    assert stable(doc | masked) == snapshot
     human = qtc(*args(demo, out, "--dry-run"))
     assert human.exit_code == 0
     text = re.sub(r"[0-9a-f]{12}", "<sha12>", human.stdout.replace(str(out), "<out>"))
@@ -122,6 +124,15 @@ def test_apply_executes_a_saved_plan_and_refuses_moved_or_modified_ones(
     tampered.write_text(json.dumps(doc))
     bad = qtc("rebalance", "--apply", str(tampered), "--yes")
     assert bad.exit_code == 2 and "was modified after it was written" in bad.stderr
+    # the reproduction: a quantity raised 40x and the sha256 recomputed
+    doc["orders"][0]["quantity"] *= 40
+    doc["sha256"] = plan_hash(doc)
+    tampered.write_text(json.dumps(doc))
+    rehashed = qtc("rebalance", "--apply", str(tampered), "--yes")
+    assert rehashed.exit_code == 2, rehashed.output
+    assert "was modified after it was signed" in rehashed.stderr
+    assert paper_file(state)["fills"] == []
+    doc = json.loads(saved.read_text())
     other = qtc("rebalance", "--apply", str(saved), "--broker", "mock", "--yes")
     assert other.exit_code == 2 and "was made for broker 'paper'" in other.stderr
     applied = qtc("rebalance", "--apply", str(saved), "--yes", "--format", "json")
@@ -146,7 +157,14 @@ def test_a_risk_fail_sends_nothing(
     # momentum_us buys 50 names of about $20,000 each: a $10,000 order cap fails them
     result = qtc(*args(demo, tmp_path / "orders", "--yes", "--set", "risk.max_order_value=10000"))
     assert result.exit_code == 1
-    assert "failed its risk checks; nothing was sent" in result.stderr
+    assert "fails its risk checks against the account now" in result.stderr
+    assert "nothing was sent" in result.stderr
+    # the detail is in dollars against the limit as written in [risk]
+    assert re.search(
+        r"Max order value: order value \$\d{2},\d{3}\.\d\d > \$10,000\.00 "
+        r"risk.max_order_value",
+        result.stderr.replace("\n", " "),
+    ), result.stderr
     assert "FAIL" in result.stdout
     assert paper_file(state)["fills"] == [] and not (state / "runs").exists()
 
@@ -180,3 +198,78 @@ def mask(value: Any, tmp: str) -> Any:
     if isinstance(value, str):
         return re.sub(r"[0-9a-f]{12,64}", "<hex>", value.replace(tmp, "<tmp>"))
     return value
+
+
+def test_stale_data_is_shown_on_a_dry_run_and_refused_unless_allowed(
+    qtc: Callable[..., Result], demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    state = tmp_path / "state"
+    monkeypatch.setenv("QTC_STATE_DIR", str(state))
+    monkeypatch.setattr("qtc.cli.options.today", lambda: dt.date(2011, 3, 1))
+    # no --as-of: the plan is for today, 2011-03-01; the lake ends Friday 2010-12-31, and
+    # the weekdays from 2011-01-03 to 2011-03-01 are 21 + 20 + 1 = 42 > 2
+    base = [a for a in args(demo, tmp_path / "orders") if a not in ("--as-of", "2010-06-30")]
+    dry = qtc(*base, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    first = dry.stdout.splitlines()[0]
+    assert first.startswith("STALE DATA: signal 2010-12-31 is 42 trading days before 2011-03-01")
+    dry_json = json.loads(qtc(*base, "--dry-run", "--format", "json").stdout)
+    assert dry_json["as_of"] == "2011-03-01" and dry_json["signal_date"] == "2010-12-31"
+    assert dry_json["signal_age"]["stale"] is True
+    refused = qtc(*base, "--yes")
+    assert refused.exit_code == 1
+    assert "stale data: signal 2010-12-31 is 42 trading days" in refused.stderr
+    assert "--allow-stale" in refused.stderr
+    assert paper_file(state)["fills"] == []
+    allowed = qtc(*base, "--yes", "--allow-stale", "--format", "json")
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.stdout)["complete"]
+
+
+def test_a_broker_override_is_honoured_or_rejected(
+    qtc: Callable[..., Result], demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QTC_STATE_DIR", str(tmp_path / "state"))
+    out = tmp_path / "orders"
+    # rsi_reversion trades on alpaca: --broker paper starts from paper's defaults and the
+    # --set applies to them (it was silently dropped)
+    honoured = qtc(
+        "rebalance", "strategies/rsi_reversion.toml", "--broker", "paper", "--lake", str(demo),
+        "--out", str(out), "--as-of", "2010-06-30", "--dry-run", "--format", "json",
+        "--set", "broker.account=conf",
+    )  # fmt: skip
+    assert honoured.exit_code == 0, honoured.output
+    assert json.loads(honoured.stdout)["account"]["account_id"] == "conf"
+    rejected = qtc(*args(demo, out, "--dry-run", "--set", "broker.host=example.com"))
+    assert rejected.exit_code == 2
+    assert "broker.host" in rejected.output and "Traceback" not in rejected.output
+    mock = qtc(*args(demo, out, "--dry-run", "--set", "broker.account=x")[:3], "mock",
+               *args(demo, out, "--dry-run", "--set", "broker.account=x")[4:])  # fmt: skip
+    assert mock.exit_code == 2 and "broker.account" in mock.output
+    clash = qtc(*args(demo, out, "--dry-run", "--set", "broker.kind=mock"))
+    assert clash.exit_code == 2 and "conflicts" in clash.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--as-of", "2023-13-45"], "is not a date"),
+        (["--as-of", "2023-02-30"], "is not a date"),
+        (["--timeout", "-1"], "--timeout"),
+    ],
+)
+def test_bad_options_are_usage_errors(
+    qtc: Callable[..., Result],
+    demo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: list[str],
+    message: str,
+) -> None:
+    monkeypatch.setenv("QTC_STATE_DIR", str(tmp_path / "state"))
+    base = [a for a in args(demo, tmp_path / "orders") if a not in ("--as-of", "2010-06-30")]
+    result = qtc(*base, "--dry-run", *extra)
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "orders").exists()

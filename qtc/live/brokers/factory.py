@@ -76,11 +76,11 @@ def build_broker(
     if kind == "alpaca":
         from qtc.live.brokers import alpaca
 
-        return alpaca.from_settings(AlpacaBroker.model_validate(dict(settings)), environ)
+        return alpaca.from_settings(validated(AlpacaBroker, settings), environ)
     if kind == "ibkr":
         from qtc.live.brokers import ibkr
 
-        section = IbkrBroker.model_validate(dict(settings))
+        section = validated(IbkrBroker, settings)
         orders = state / "ibkr" / f"{section.account or 'default'}.json"
         return ibkr.from_settings(section, environ, orders)
     raise UserError(f"unknown broker {kind!r}", hint=f"use one of: {', '.join(KINDS)}")
@@ -95,7 +95,7 @@ def _paper(
 ) -> Broker:
     from qtc.live.brokers.paper import PaperBroker as Paper
 
-    section = PaperBroker.model_validate(dict(settings))
+    section = validated(PaperBroker, settings)
 
     def source(symbols: list[str]) -> dict[str, float]:
         return {s: prices[s] for s in symbols if s in prices}
@@ -108,6 +108,27 @@ def _paper(
         slippage_bps=slippage_bps,
         account_id=section.account,
     )
+
+
+def validated(model: Any, settings: Mapping[str, Any]) -> Any:
+    """`settings` as a `[broker]` model, or a `UserError` naming each bad setting.
+
+    Raises:
+        UserError: A setting does not fit (e.g. a paper account name with `/`).
+    """
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(dict(settings))
+    except ValidationError as exc:
+        bad = "; ".join(
+            f"broker.{'.'.join(str(p) for p in e['loc'])} = {e.get('input')!r}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise UserError(
+            f"invalid {settings.get('kind')} broker setting ({bad})",
+            hint="account names are 1-64 letters, digits, `_` or `-`; see `qtc schema`",
+        ) from None
 
 
 def paper_account_path(state: Path, account: str) -> Path:

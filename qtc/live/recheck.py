@@ -1,0 +1,174 @@
+"""The checks an order plan passes again right before anything is sent.
+
+A plan is data on disk between `--dry-run` and `--apply`; its signature proves qtc wrote it,
+and these checks prove it still fits the account (the same checks run on a plan made in the
+same process, after the confirmation):
+
+1. the account's positions are the plan's snapshot, and its cash has not shrunk;
+2. the orders are rebuilt from the plan's targets, the current positions, the plan's cash
+   and prices and its order rules, and must equal the plan's orders (symbol, side,
+   quantity, price);
+3. the risk checks are re-run against the strategy's `[risk]` stored in the plan, the
+   account as it is now, the broker's current prices and the equity peak qtc recorded;
+4. then `enforce` refuses a FAIL, a stale signal (unless allowed) and a real broker's plan
+   for another day than today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from qtc.errors import QtcError
+from qtc.live.brokers.base import Account, Broker, Position
+from qtc.live.history import history_path, peak_equity
+from qtc.live.orderplan import positions_moved, risk_document
+from qtc.live.orders import PlannedOrder, plan_orders
+from qtc.live.risk import RiskReport, check_orders
+from qtc.live.staleness import SignalAge, check_fresh, check_sendable_date, signal_age
+from qtc.manifest.risk import RiskSection
+
+QTY_TOLERANCE = 1e-9
+"""Rebuilt quantities within this many shares of the plan's are equal."""
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """The plan re-checked against the account now.
+
+    Attributes:
+        age: How old the signal is when the orders would go out.
+        risk: The risk checks re-run now.
+        peak_equity: The account's recorded equity peak (None without history).
+    """
+
+    age: SignalAge
+    risk: RiskReport
+    peak_equity: float | None
+
+    def risk_document(self) -> dict[str, Any]:
+        """The re-run checks in the order plan's `risk` shape."""
+        return risk_document(self.risk, self.peak_equity)
+
+
+def recheck(doc: Mapping[str, Any], broker: Broker, *, state: Path, today: dt.date) -> Recheck:
+    """Re-check a plan against the connected broker's account (steps 1-3).
+
+    Raises:
+        QtcError: Positions or cash moved, or the rebuilt orders differ (nothing was sent).
+    """
+    account, positions = broker.account(), broker.positions()
+    _refuse_moved(doc, positions, account)
+    orders = [PlannedOrder(**o) for o in doc["orders"]]
+    _refuse_different(orders, _rebuilt(doc, positions))
+    prices = _current_prices(doc, broker, orders, positions)
+    repriced = [_at(o, prices.get(o.symbol, o.price)) for o in orders]
+    limits = RiskSection.model_validate(doc["risk_limits"])
+    kind = doc["broker"]["kind"]
+    peak = peak_equity(history_path(state, kind, account.account_id))
+    risk = check_orders(repriced, account, positions, prices, limits, peak_equity=peak)
+    as_of = dt.date.fromisoformat(doc["as_of"])
+    signal = dt.date.fromisoformat(doc["signal_date"])
+    max_days = int(doc["signal_age"]["max_days"])
+    return Recheck(signal_age(kind, signal, as_of, today, max_days), risk, peak)
+
+
+def enforce(doc: Mapping[str, Any], checked: Recheck, *, today: dt.date, allow_stale: bool) -> None:
+    """Refuse to send a plan that failed its re-check (step 4).
+
+    Raises:
+        UserError: A real broker's plan made for another day than today.
+        QtcError: A risk FAIL, or a stale signal without `allow_stale`.
+    """
+    check_sendable_date(doc["broker"]["kind"], dt.date.fromisoformat(doc["as_of"]), today)
+    check_fresh(checked.age, allow_stale=allow_stale)
+    if checked.risk.failed:
+        failed = [
+            f"{r.symbol} {r.side}: {c.name}: {c.detail}"
+            for r in checked.risk.per_order
+            for c in r.checks
+            if c.status == "FAIL"
+        ] + [f"batch: {c.name}: {c.detail}" for c in checked.risk.batch if c.status == "FAIL"]
+        raise QtcError(
+            "the order plan fails its risk checks against the account now ("
+            + "; ".join(failed[:3])
+            + ("; ..." if len(failed) > 3 else "")
+            + "); nothing was sent",
+            hint="see the risk column; make a new plan with `--dry-run`",
+        )
+
+
+def _refuse_moved(doc: Mapping[str, Any], positions: list[Position], account: Account) -> None:
+    moved = positions_moved(dict(doc), positions, account)
+    if moved:
+        raise QtcError(
+            "positions have moved since the order plan was made ("
+            + "; ".join(moved[:5])
+            + ("; ..." if len(moved) > 5 else "")
+            + "); nothing was sent",
+            hint="make a new plan: `qtc rebalance FILE --broker B --dry-run`",
+        )
+
+
+def _rebuilt(doc: Mapping[str, Any], positions: list[Position]) -> list[PlannedOrder]:
+    """The orders the plan's targets, rules and prices give for these positions."""
+    snapshot = Account(**doc["account"])
+    rules = doc["order_rules"]
+    return plan_orders(
+        doc["targets"],
+        positions,
+        snapshot,
+        doc["prices"],
+        fractional=bool(rules["fractional"]),
+        no_trade_band_bps=float(rules["no_trade_band_bps"]),
+        min_order_value=float(rules["min_order_value"]),
+        cash_buffer_bps=float(rules["cash_buffer_bps"]),
+    )
+
+
+def _refuse_different(planned: list[PlannedOrder], rebuilt: list[PlannedOrder]) -> None:
+    """Refuse unless the plan's orders are exactly the rebuilt ones."""
+    key = [(o.symbol, o.side) for o in planned]
+    differences = []
+    if key != [(o.symbol, o.side) for o in rebuilt]:
+        differences.append(
+            f"orders {len(planned)} planned vs {len(rebuilt)} from the targets"
+            if len(planned) != len(rebuilt)
+            else "the orders' symbols or sides differ from the targets'"
+        )
+    else:
+        differences = [
+            f"{a.symbol} {a.side} {a.quantity:g} @ {a.price:g} (the targets give "
+            f"{b.quantity:g} @ {b.price:g})"
+            for a, b in zip(planned, rebuilt, strict=True)
+            if abs(a.quantity - b.quantity) > QTY_TOLERANCE or a.price != b.price
+        ]
+    if differences:
+        raise QtcError(
+            "the order plan's orders are not the ones its targets give ("
+            + "; ".join(differences[:3])
+            + ("; ..." if len(differences) > 3 else "")
+            + "); nothing was sent",
+            hint="make a new plan: `qtc rebalance FILE --broker B --dry-run`",
+        )
+
+
+def _current_prices(
+    doc: Mapping[str, Any],
+    broker: Broker,
+    orders: list[PlannedOrder],
+    positions: list[Position],
+) -> dict[str, float]:
+    """The broker's prices now, falling back to the plan's where it quotes none."""
+    symbols = sorted({o.symbol for o in orders} | {p.symbol for p in positions})
+    prices = {s: float(p) for s, p in doc["prices"].items()}
+    prices.update({s: float(p) for s, p in broker.quotes(symbols).items() if p > 0})
+    return prices
+
+
+def _at(order: PlannedOrder, price: float) -> PlannedOrder:
+    """The order priced at `price`."""
+    return replace(order, price=price, notional=order.quantity * price)
