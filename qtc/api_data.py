@@ -83,14 +83,33 @@ def check(lake: LakeRef) -> list[dict[str, Any]]:
     return [f.to_dict() for f in check_lake(lake.path)]
 
 
-def query(lake: LakeRef, sql: str, *, limit: int | None) -> tuple[list[str], list[list[Any]]]:
-    """Run SQL over DuckDB views of every dataset; return column names and rows."""
+def query(lake: LakeRef, sql: str, *, limit: int) -> dict[str, Any]:
+    """Run read-only SQL over DuckDB views of every dataset.
+
+    Args:
+        lake: The lake.
+        sql: SELECT statement(s); anything that could write is refused.
+        limit: Rows to return (at least 1); the total is counted anyway.
+
+    Returns:
+        `{"columns", "rows" (the first `limit`, as lists), "total_rows", "truncated"}`.
+
+    Raises:
+        UserError: For a bad limit, a statement that is not read-only, or bad SQL.
+        QtcError: If a dataset file of the lake is damaged.
+    """
     from qtc.lake import Lake
 
+    if limit < 1:
+        raise UserError(f"--limit must be at least 1, got {limit}")
     frame = Lake(lake.path).query(sql)
-    if limit is not None:
-        frame = frame.head(limit)
-    return frame.columns, [list(row) for row in frame.iter_rows()]
+    shown = frame.head(limit)
+    return {
+        "columns": frame.columns,
+        "rows": [list(row) for row in shown.iter_rows()],
+        "total_rows": frame.height,
+        "truncated": frame.height > shown.height,
+    }
 
 
 def rebuild_demo(seed: int) -> dict[str, Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,14 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 """The real data set, `../shared/data` relative to the repository root."""
 AS_OF = "2024-01-02"
 AS_OF_DATE = dt.date(2024, 1, 2)
+
+
+@pytest.fixture(autouse=True)
+def _keep_sigint() -> Iterator[None]:
+    """Restore Ctrl-C handling after a test (the CLI ignores a second Ctrl-C while exiting)."""
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)
 
 
 @pytest.fixture

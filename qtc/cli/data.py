@@ -19,6 +19,11 @@ LakeOpt = Annotated[
     ),
 ]
 
+TargetLakeOpt = Annotated[
+    str | None,
+    typer.Option("--lake", help="Lake folder to write (default: $QTC_LAKE, then ./lake)."),
+]
+
 
 def lake_for_reading(explicit: str | None) -> Any:
     """Resolve the lake to read, saying so in one line when it is the demo market."""
@@ -37,7 +42,7 @@ def lake_for_reading(explicit: str | None) -> Any:
 @data_app.command("ingest")
 def ingest(
     source: Annotated[str, typer.Argument(help="A Parquet/CSV file or folder, or ../shared/data.")],
-    lake: LakeOpt = None,
+    lake: TargetLakeOpt = None,
     dataset: Annotated[
         str, typer.Option(help="Target dataset for price files: prices or benchmarks.")
     ] = "prices",
@@ -100,7 +105,7 @@ def info(lake: LakeOpt = None, fmt: FormatOpt = OutputFormat.human) -> None:
 @data_app.command("check")
 def check(
     lake: LakeOpt = None,
-    limit: Annotated[int, typer.Option(help="Findings to list (all are counted).")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="Findings to list (all are counted).")] = 50,
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Run every health check on a lake; exit 1 if any finding is an error."""
@@ -125,24 +130,44 @@ def check(
 def query(
     sql: Annotated[str, typer.Argument(help="SQL over views named after the datasets.")],
     lake: LakeOpt = None,
-    limit: Annotated[int, typer.Option(help="Rows to show.")] = 100,
+    limit: Annotated[int, typer.Option(min=1, help="Rows to show (all rows are counted).")] = 100,
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
-    """Run SQL (DuckDB) over the lake: `qtc data query "SELECT count(*) FROM prices"`."""
+    """Run read-only SQL (DuckDB) over the lake: `qtc data query "SELECT count(*) FROM prices"`.
+
+    Only SELECT statements run (also WITH, DESCRIBE, SUMMARIZE, EXPLAIN SELECT); anything
+    that could write a file or change the database is refused.
+    """
     from qtc import api_data
     from qtc.cli import console
 
     ref = lake_for_reading(lake)
-    columns, rows = api_data.query(ref, sql, limit=limit)
+    result = api_data.query(ref, sql, limit=limit)
+    columns, rows = result["columns"], result["rows"]
     if fmt is OutputFormat.json:
-        console.print_json([dict(zip(columns, r, strict=True)) for r in rows])
+        console.print_json(
+            {
+                "lake": str(ref.path),
+                "columns": columns,
+                "rows": [dict(zip(columns, r, strict=True)) for r in rows],
+                "total_rows": result["total_rows"],
+                "shown_rows": len(rows),
+                "truncated": result["truncated"],
+            }
+        )
         return
     console.table("", columns, [[_cell(v) for v in r] for r in rows])
+    if result["truncated"]:
+        console.note(
+            f"showing {len(rows):,} of {result['total_rows']:,} rows; use --limit N to show more"
+        )
 
 
 @data_app.command("demo")
 def demo(
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic market.")] = 7,
+    seed: Annotated[
+        int, typer.Option(min=0, max=2**32 - 1, help="Seed of the synthetic market (0 to 2**32-1).")
+    ] = 7,
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Rebuild the SYNTHETIC demo market in the user cache (deterministic from the seed)."""

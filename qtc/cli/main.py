@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 from typing import Any
 
 import typer
@@ -54,6 +55,7 @@ class QtcGroup(TyperGroup):
             _report(exc)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this
             _report(QtcError("interrupted (Ctrl-C); nothing was left half-written"))
             raise typer.Exit(INTERRUPTED) from None
         except OSError as exc:

@@ -14,6 +14,8 @@ Public API (imported lazily, so `import qtc.lake` stays cheap):
 * `check_prices`, `check_lake` -> list of `Finding`; `LakeValidationError`.
 * `resolve_lake` (`--lake`, `QTC_LAKE`, `./lake`, demo), `build_demo_lake`
   (a SYNTHETIC market), `ensure_demo_lake`, `demo_lake_path`.
+* `LakeDamagedError`: what every read of a missing, truncated, garbled or
+  mismatched dataset file raises (a `QtcError` naming the dataset and file).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from qtc.lake.catalog import Catalog, DatasetEntry, read_catalog
     from qtc.lake.check import check_lake
     from qtc.lake.demo import build_demo_lake
+    from qtc.lake.guard import LakeDamagedError
     from qtc.lake.ingest import IngestReport, ingest_prices, ingest_shared_dataset
     from qtc.lake.reader import Lake
     from qtc.lake.resolve import demo_lake_path, ensure_demo_lake, resolve_lake
@@ -37,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "read_catalog": "qtc.lake.catalog",
     "check_lake": "qtc.lake.check",
     "build_demo_lake": "qtc.lake.demo",
+    "LakeDamagedError": "qtc.lake.guard",
     "IngestReport": "qtc.lake.ingest",
     "ingest_prices": "qtc.lake.ingest",
     "ingest_shared_dataset": "qtc.lake.ingest",
@@ -61,6 +65,7 @@ __all__ = [
     "Finding",
     "IngestReport",
     "Lake",
+    "LakeDamagedError",
     "LakeValidationError",
     "build_demo_lake",
     "check_lake",

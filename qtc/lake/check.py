@@ -6,7 +6,8 @@ Integrity rules (errors), per dataset in the catalog:
 * `file_hash_mismatch` - the file's sha256 differs from the catalog (the file
   was changed or half-replaced by a crashed write);
 * `schema_mismatch` - the columns or dtypes differ from the dataset schema;
-* `row_count_mismatch` - the row count differs from the catalog.
+* `row_count_mismatch` - the row count differs from the catalog;
+* `unreadable_file` - the file matches the catalog hash but cannot be decoded.
 
 A dataset that passes these is then validated with the same rules as at ingest
 (`qtc.lake.validate`): price rules for `prices` and `benchmarks`, duplicate
@@ -21,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from qtc.lake.catalog import DatasetEntry
+from qtc.lake.guard import LakeDamagedError, reading
 from qtc.lake.hashing import file_sha256
 from qtc.lake.ingest import validate_dataset
 from qtc.lake.reader import Lake
@@ -49,7 +51,12 @@ def check_lake(
         path = opened.path / entry.file
         problems = _integrity(path, entry)
         if not problems:
-            frame = pl.read_parquet(path)
+            try:
+                with reading(opened.path, entry):
+                    frame = pl.read_parquet(path)
+            except LakeDamagedError as exc:
+                findings += _finding(entry, "unreadable_file", exc.message)
+                continue
             problems = _shape(frame, entry)
             if not problems:
                 problems = validate_dataset(name, frame, config)

@@ -18,7 +18,9 @@ Two entry points:
 
 Both validate the datasets they write (`qtc.lake.validate`); any error finding
 raises `LakeValidationError` before anything is written, and warnings are
-counted per rule in the catalog and returned in the `IngestReport`.
+counted per rule in the catalog and returned in the `IngestReport`. Both first
+remove staging folders that killed earlier writes of the lake left behind
+(`qtc.lake.staging`); an interrupted ingest leaves none and the lake unchanged.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ from qtc.errors import UserError
 from qtc.lake.catalog import Catalog
 from qtc.lake.hashing import file_sha256
 from qtc.lake.price_files import read_prices
+from qtc.lake.reader import Lake
 from qtc.lake.schema import SPECS, conform
 from qtc.lake.shared import load_shared
+from qtc.lake.staging import sweep_stale
 from qtc.lake.store import DatasetWrite, existing_catalog, write_lake
 from qtc.lake.validate import (
     CheckConfig,
@@ -158,6 +162,7 @@ def ingest_shared_dataset(
     src = Path(src_dir).expanduser()
     lake = Path(lake_dir).expanduser()
     existing_catalog(lake)
+    sweep_stale(lake.absolute())
     loaded = load_shared(src, fundamentals_lag_days=fundamentals_lag_days)
     findings = {n: validate_dataset(n, item.frame, config) for n, item in loaded.items()}
     _refuse_on_errors(findings, "ingest of " + str(src))
@@ -193,6 +198,7 @@ def ingest_prices(
     Raises:
         UserError: For bad arguments or files (named with file, column, row).
         LakeValidationError: If the merged data has error findings (nothing written).
+        LakeDamagedError: If the lake's current dataset (to merge with) cannot be read.
     """
     started = time.perf_counter()
     if dataset not in PRICE_DATASETS:
@@ -202,13 +208,12 @@ def ingest_prices(
     src_path = Path(source).expanduser()
     lake = Path(lake_dir).expanduser()
     catalog = existing_catalog(lake)
+    sweep_stale(lake.absolute())
     read = read_prices(src_path)
     incoming = conform(read.frame, dataset)
     if mode == "upsert":
         _refuse_on_errors({dataset: _duplicates_only(dataset, incoming)}, f"ingest of {src_path}")
-    existing = None
-    if dataset in catalog.datasets:
-        existing = pl.read_parquet(lake / catalog.datasets[dataset].file)
+    existing = Lake(lake).read(dataset) if dataset in catalog.datasets else None
     merged = conform(merge_prices(existing, incoming, mode), dataset)
     findings = {dataset: validate_dataset(dataset, merged, config)}
     _refuse_on_errors(findings, f"ingest of {src_path}")

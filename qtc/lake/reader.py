@@ -7,6 +7,12 @@ matrices are aligned to the lake's trading calendar (the distinct dates of
 `prices`) within the requested window. See `qtc.lake.pit` for the
 point-in-time rules of membership, fundamentals and series.
 
+Every read goes through `file` (the file exists, has the catalog's columns and, up to
+`HASHED_ON_OPEN` bytes, the catalog's sha256) and `collect`/`read` (a decode error
+becomes `LakeDamagedError`, see `qtc.lake.guard`), so a damaged lake is one clear error
+naming the dataset and file. Price matrices come from `qtc.lake.matrices` (scatter, and
+the cached full panel).
+
 A symbol's history ends on its last row: `last_dates()` reports each symbol's
 first and last date, and matrices hold NaN after the last date, so the
 pipeline can liquidate a position at the last price.
@@ -26,10 +32,14 @@ import polars as pl
 from qtc.errors import UserError
 from qtc.lake.catalog import Catalog, DatasetEntry, read_catalog
 from qtc.lake.dates import DateLike, DatesLike, check_window, optional_date, to_date_series
-from qtc.lake.matrix_cache import MatrixCache
+from qtc.lake.guard import damaged, first_line, reading, verify_bytes, verify_file
+from qtc.lake.matrices import cached_window, scatter
 from qtc.lake.pit import align_series, fundamentals_asof, members_asof
 from qtc.lake.schema import BAR_COLUMNS, FUNDAMENTAL_FIELDS, MACRO_COLUMNS
-from qtc.lake.sql import run_query
+from qtc.lake.sql import QueryError, run_query
+
+HASHED_ON_OPEN = 16 * 2**20
+"""Dataset files up to this size are checked against their catalog sha256 on first use."""
 
 
 class Lake:
@@ -53,6 +63,8 @@ class Lake:
         self.catalog: Catalog = read_catalog(self.path)
         self._calendar: np.ndarray | None = None
         self._last_dates: pl.DataFrame | None = None
+        self._verified: set[str] = set()
+        self._bytes_verified: set[str] = set()
 
     def __repr__(self) -> str:
         """Return `Lake('/path', datasets=[...])`."""
@@ -97,7 +109,12 @@ class Lake:
             ) from None
 
     def file(self, name: str) -> Path:
-        """Return the Parquet file of a dataset, checking that it exists.
+        """Return the Parquet file of a dataset, checked against the catalog.
+
+        Once per dataset and `Lake`: the file must exist and have the catalog's columns
+        (read from its footer), and a file up to `HASHED_ON_OPEN` bytes must have the
+        catalog's sha256 (a few milliseconds). The large `prices` file is hashed when the
+        matrix cache is built from it instead.
 
         Args:
             name: Dataset name.
@@ -106,26 +123,44 @@ class Lake:
             The file path.
 
         Raises:
-            UserError: If the dataset or its file is missing.
+            UserError: If the lake has no such dataset.
+            LakeDamagedError: If the file is missing, unreadable, has other columns or
+                (when hashed) other bytes than the catalog says.
         """
-        path = self.path / self.entry(name).file
-        if not path.is_file():
-            raise UserError(
-                f"lake {self.path} is damaged: {path.name} is missing",
-                hint="run `qtc data check`, then re-ingest",
-            )
-        return path
+        entry = self.entry(name)
+        if name not in self._verified:
+            verify_file(self.path, entry)
+            if entry.file_bytes <= HASHED_ON_OPEN:
+                self.verify_bytes(name)
+            self._verified.add(name)
+        return self.path / entry.file
 
     def scan(self, name: str) -> pl.LazyFrame:
-        """Return a lazy scan of a dataset.
+        """Return a lazy scan of a dataset; collect it with `collect`.
 
         Args:
             name: Dataset name.
 
         Returns:
-            The lazy frame.
+            The lazy frame (decode errors surface when it is collected).
         """
         return pl.scan_parquet(self.file(name))
+
+    def collect(self, name: str, frame: pl.LazyFrame) -> pl.DataFrame:
+        """Collect a lazy frame built on `scan(name)`.
+
+        Args:
+            name: Dataset the frame reads.
+            frame: The lazy frame.
+
+        Returns:
+            The collected frame.
+
+        Raises:
+            LakeDamagedError: If the dataset file cannot be decoded.
+        """
+        with reading(self.path, self.entry(name)):
+            return frame.collect()
 
     def read(self, name: str) -> pl.DataFrame:
         """Read a whole dataset.
@@ -135,8 +170,26 @@ class Lake:
 
         Returns:
             The frame.
+
+        Raises:
+            LakeDamagedError: If the dataset file is missing or cannot be decoded.
         """
-        return pl.read_parquet(self.file(name))
+        path = self.file(name)
+        with reading(self.path, self.entry(name)):
+            return pl.read_parquet(path)
+
+    def verify_bytes(self, name: str) -> None:
+        """Check (once per `Lake`) that a dataset file's sha256 is the catalog's.
+
+        Args:
+            name: Dataset name.
+
+        Raises:
+            LakeDamagedError: If the file's bytes differ from the catalog.
+        """
+        if name not in self._bytes_verified:
+            verify_bytes(self.path, self.entry(name))
+            self._bytes_verified.add(name)
 
     def dataset_hashes(self) -> dict[str, str]:
         """Return each dataset's stable content sha256 (for run provenance)."""
@@ -174,7 +227,8 @@ class Lake:
             Sorted `datetime64[D]` array.
         """
         if self._calendar is None:
-            dates = self.scan("prices").select(pl.col("date").unique()).collect()["date"]
+            unique = self.scan("prices").select(pl.col("date").unique())
+            dates = self.collect("prices", unique)["date"]
             self._calendar = np.sort(dates.to_numpy().astype("datetime64[D]"))
         lo, hi = _window(start, end)
         cal = self._calendar
@@ -210,7 +264,7 @@ class Lake:
             UserError: For unknown columns, a bad window, or wide with several columns.
         """
         cols = _check_columns(columns, BAR_COLUMNS, "prices")
-        long = self._bars("prices", symbols, start, end, cols).collect()
+        long = self.bars("prices", symbols, start, end, cols)
         if not wide:
             return long
         if len(cols) != 1:
@@ -237,7 +291,7 @@ class Lake:
             window, the column symbols, and a `(len(dates), len(symbols))`
             float64 array with NaN where a symbol has no row.
         """
-        long = self._bars("prices", symbols, start, end, ("adj_close",)).collect()
+        long = self.bars("prices", symbols, start, end, ("adj_close",))
         return self._matrix(long, "adj_close", symbols, start, end)
 
     def bar_matrices(
@@ -260,64 +314,12 @@ class Lake:
             NaN where a symbol has no row.
         """
         cols = _check_columns(columns, BAR_COLUMNS, "prices")
-        cached = self._cached_matrices(cols, symbols, start, end)
+        cached = cached_window(self, cols, symbols, start, end)
         if cached is not None:
             return cached
-        long = self._bars("prices", symbols, start, end, cols).collect()
-        dates, names, rows, idx = self._scatter_index(long, symbols, start, end)
-        out: dict[str, np.ndarray] = {}
-        for col in cols:
-            matrix = np.full((len(dates), len(names)), np.nan)
-            series = long[col].cast(pl.Float64)
-            if series.null_count():
-                series = series.fill_null(np.nan)
-            matrix[rows, idx] = series.to_numpy()
-            out[col] = matrix
+        dates = self.calendar(start, end)
+        names, out = scatter(dates, self.bars("prices", symbols, start, end, cols), cols, symbols)
         return dates, names, out
-
-    def _cached_matrices(
-        self,
-        cols: Sequence[str],
-        symbols: Sequence[str] | None,
-        start: DateLike | None,
-        end: DateLike | None,
-    ) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]] | None:
-        """Window of the full-panel matrix cache (built on first use); None if unavailable."""
-        entry = self.catalog.datasets.get("prices")
-        if entry is None:
-            return None
-        cache = MatrixCache(self.path, entry.content_sha256)
-        missing = [c for c in cols if cache.column(c) is None]
-        if missing:
-            long = self._bars("prices", None, None, None, tuple(missing)).collect()
-            dates, names, rows, idx = self._scatter_index(long, None, None, None)
-            full: dict[str, np.ndarray] = {}
-            for col in missing:
-                full[col] = np.full((len(dates), len(names)), np.nan)
-                full[col][rows, idx] = long[col].cast(pl.Float64).fill_null(np.nan).to_numpy()
-            cache.store(dates, names, full)
-        index = cache.index()
-        if index is None or any(cache.column(c) is None for c in cols):
-            return None
-        all_dates, all_names = index
-        window = self.calendar(start, end)
-        lo = int(np.searchsorted(all_dates, window[0])) if len(window) else 0
-        hi = lo + len(window)
-        if symbols is None:
-            names, pick = all_names, None
-        else:
-            names = list(dict.fromkeys(symbols))
-            where = {s: j for j, s in enumerate(all_names)}
-            pick = np.array([where.get(s, -1) for s in names], dtype=np.int64)
-        out: dict[str, np.ndarray] = {}
-        for col in cols:
-            matrix = cache.column(col)
-            assert matrix is not None
-            block = np.array(matrix[lo:hi])
-            if pick is not None:
-                block = np.where(pick >= 0, block[:, np.maximum(pick, 0)], np.nan)
-            out[col] = block
-        return window, names, out
 
     def benchmark(
         self,
@@ -341,12 +343,13 @@ class Lake:
             UserError: If the lake has no such benchmark.
         """
         cols = _check_columns(columns, BAR_COLUMNS, "benchmarks")
-        known = self.scan("benchmarks").select(pl.col("symbol").unique()).collect()["symbol"]
+        listed = self.scan("benchmarks").select(pl.col("symbol").unique())
+        known = self.collect("benchmarks", listed)["symbol"]
         if symbol not in set(known.to_list()):
             raise UserError(
                 f"no benchmark {symbol!r} in the lake; available: {', '.join(sorted(known))}"
             )
-        return self._bars("benchmarks", [symbol], start, end, cols).collect()
+        return self.bars("benchmarks", [symbol], start, end, cols)
 
     def last_dates(self) -> pl.DataFrame:
         """Return each symbol's first and last date in `prices` and its row count.
@@ -355,17 +358,12 @@ class Lake:
             Frame `symbol, first_date, last_date, rows` sorted by symbol.
         """
         if self._last_dates is None:
-            self._last_dates = (
+            spans = (
                 self.scan("prices")
                 .group_by("symbol")
-                .agg(
-                    first_date=pl.col("date").min(),
-                    last_date=pl.col("date").max(),
-                    rows=pl.len(),
-                )
-                .sort("symbol")
-                .collect()
+                .agg(first_date=pl.col("date").min(), last_date=pl.col("date").max(), rows=pl.len())
             )
+            self._last_dates = self.collect("prices", spans.sort("symbol"))
         return self._last_dates
 
     def symbols(self) -> pl.DataFrame:
@@ -387,9 +385,10 @@ class Lake:
         Raises:
             UserError: If the lake has no such index.
         """
-        rows = self.scan("membership").filter(pl.col("index") == index).collect()
+        table = self.read("membership")
+        rows = table.filter(pl.col("index") == index)
         if rows.is_empty():
-            known = self.scan("membership").select(pl.col("index").unique()).collect()["index"]
+            known = table["index"].unique().sort()
             raise UserError(f"no index {index!r} in the lake; available: {', '.join(known)}")
         return members_asof(rows, self._dates(dates))
 
@@ -452,18 +451,30 @@ class Lake:
     # -- SQL ------------------------------------------------------------------------------------
 
     def query(self, sql: str) -> pl.DataFrame:
-        """Run SQL over DuckDB views named after each dataset.
+        """Run read-only SQL over DuckDB views named after each dataset.
 
         Args:
             sql: A query, e.g. `SELECT symbol, count(*) FROM prices GROUP BY 1`.
 
         Returns:
-            The result as a polars frame (empty for statements without a result).
+            The result as a polars frame.
 
         Raises:
-            UserError: If DuckDB rejects the query.
+            UserError: If the query is not read-only (see `qtc.lake.readonly`) or DuckDB
+                rejects it.
+            LakeDamagedError: If a dataset file is missing or cannot be read.
         """
-        return run_query({name: self.file(name) for name in self.datasets}, sql)
+        views = {name: self.file(name) for name in self.datasets}
+        try:
+            return run_query(views, sql)
+        except QueryError as exc:
+            if exc.view is not None:
+                problem = f"cannot be read ({first_line(exc.cause)})"
+                raise damaged(self.path, self.entry(exc.view), problem) from exc
+            if not exc.in_the_sql:  # DuckDB may fail reading a file without naming it
+                for name in self.datasets:
+                    self.verify_bytes(name)
+            raise
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -480,15 +491,15 @@ class Lake:
             return pl.Series("date", self.calendar())
         return to_date_series(dates)
 
-    def _bars(
+    def bars(
         self,
         name: str,
         symbols: Sequence[str] | None,
         start: DateLike | None,
         end: DateLike | None,
         columns: Sequence[str],
-    ) -> pl.LazyFrame:
-        """Build a filtered, projected scan of `prices` or `benchmarks`.
+    ) -> pl.DataFrame:
+        """Read `prices` or `benchmarks` filtered and projected (pushed down into the scan).
 
         Args:
             name: Dataset name.
@@ -498,7 +509,7 @@ class Lake:
             columns: Value columns.
 
         Returns:
-            Lazy frame `date, symbol, *columns`.
+            Frame `date, symbol, *columns` in file order (by symbol, then date).
         """
         lo, hi = _window(start, end)
         lf = self.scan(name).select("date", "symbol", *columns)
@@ -508,7 +519,7 @@ class Lake:
             lf = lf.filter(pl.col("date") >= lo)
         if hi is not None:
             lf = lf.filter(pl.col("date") <= hi)
-        return lf
+        return self.collect(name, lf)
 
     def _matrix(
         self,
@@ -530,34 +541,9 @@ class Lake:
         Returns:
             `(dates, symbols, float64 matrix with NaN where missing)`.
         """
-        dates, names, rows, cols = self._scatter_index(long, symbols, start, end)
-        values = long[column].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        matrix = np.full((len(dates), len(names)), np.nan)
-        matrix[rows, cols] = values
-        return dates, names, matrix
-
-    def _scatter_index(
-        self,
-        long: pl.DataFrame,
-        symbols: Sequence[str] | None,
-        start: DateLike | None,
-        end: DateLike | None,
-    ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
-        """Row (date) and column (symbol) index of every row of a long frame sorted by symbol.
-
-        Returns:
-            `(dates, symbols, row index, column index)`.
-        """
         dates = self.calendar(start, end)
-        runs = long["symbol"].rle()
-        present = runs.struct.field("value").to_list()
-        names = list(dict.fromkeys(symbols)) if symbols is not None else sorted(set(present))
-        position = {s: i for i, s in enumerate(names)}
-        run_cols = np.array([position[s] for s in present], dtype=np.int64)
-        cols = np.repeat(run_cols, runs.struct.field("len").to_numpy())
-        day = long["date"].to_physical().to_numpy()
-        rows = _day_rows(dates, day)
-        return dates, names, rows, cols
+        names, out = scatter(dates, long, [column], symbols)
+        return dates, names, out[column]
 
 
 def _window(start: DateLike | None, end: DateLike | None) -> tuple[date | None, date | None]:
@@ -618,14 +604,3 @@ def _wide_frame(
     data = {name: matrix[:, i] for i, name in enumerate(names)}
     wide = pl.DataFrame({"date": dates, **data}).with_columns(pl.col(names).fill_nan(None))
     return wide.with_columns(pl.col(names).cast(dtype)) if names else wide
-
-
-def _day_rows(dates: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Row of each day (epoch days) in a sorted calendar, by a lookup table (no search)."""
-    cal = dates.astype("datetime64[D]").astype(np.int64)
-    if cal.size == 0:
-        return np.zeros(day.shape, dtype=np.int64)
-    table = np.zeros(int(cal[-1] - cal[0]) + 1, dtype=np.int64)
-    table[cal - cal[0]] = np.arange(cal.size)
-    rows: np.ndarray = table[np.clip(day.astype(np.int64) - cal[0], 0, table.size - 1)]
-    return rows

@@ -1,12 +1,17 @@
 """Atomic writes of datasets and the catalog into a lake folder.
 
-Everything is first written to a temporary folder next to the lake (same
-filesystem, so renames are atomic): the Parquet files, then `catalog.json` and
-`catalog.meta.json`. Only when all of that succeeded are the files moved in
-with `os.replace`, dataset files first and `catalog.json` last. A new lake is
-moved in as a whole folder in one rename. A failure before the move leaves the
-previous lake byte-identical; the catalog records each file's sha256, so
-`check_lake` detects the (crash-only) case of a half-moved set of files.
+Everything is first written to a staging folder next to the lake (same
+filesystem, so renames are atomic; see `qtc.lake.staging`): the Parquet files,
+then `catalog.json` and `catalog.meta.json`. Only when all of that succeeded are
+the files moved in with `os.replace`, dataset files first and `catalog.json`
+last, with Ctrl-C held back until the moves are done. Each dataset is written
+with Ctrl-C held back too (it is raised between datasets): polars answers
+SIGINT with a KeyboardInterrupt and leaves a second one pending, which would cut
+the clean-up of the staging folder short. A new lake is moved in as
+a whole folder in one rename. A failure or interrupt before the move leaves the
+previous lake byte-identical and no staging folder behind; staging folders of
+killed writes are removed by the next write. The catalog records each file's
+sha256, so `check_lake` detects the (crash-only) case of a half-moved set of files.
 
 Parquet settings are fixed (zstd level 3, statistics on, 256k-row groups) so
 that the same content gives the same file bytes with the same library versions.
@@ -17,9 +22,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +44,7 @@ from qtc.lake.catalog import (
 )
 from qtc.lake.hashing import content_sha256, file_sha256
 from qtc.lake.schema import SCHEMA_VERSION, spec
+from qtc.lake.staging import interrupts_held, make_staging, remove_tree, sweep_stale
 
 PARQUET_COMPRESSION: Final = "zstd"
 PARQUET_LEVEL = 3
@@ -132,23 +136,27 @@ def write_lake(
     catalog = existing_catalog(lake_dir)
     try:
         lake_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{lake_dir.name}.tmp-", dir=lake_dir.parent))
-        tmp.chmod(0o755)
+        sweep_stale(lake_dir)
+        tmp = make_staging(lake_dir)
     except OSError as exc:
         raise UserError(f"cannot create the lake next to {lake_dir}: {exc}") from exc
     try:
-        entries = {name: _write_dataset(tmp, name, w) for name, w in writes.items()}
+        entries: dict[str, DatasetEntry] = {}
+        for name, write in writes.items():
+            with interrupts_held():  # Ctrl-C lands between datasets, never inside polars
+                entries[name] = _write_dataset(tmp, name, write)
         catalog = catalog.with_entries(entries)
         (tmp / CATALOG_FILE).write_text(catalog.to_json(), encoding="utf-8")
         new_meta = _merge_meta(read_meta(lake_dir), list(writes), operation, meta or {})
         (tmp / META_FILE).write_text(json.dumps(new_meta, indent=2, sort_keys=True) + "\n")
-        _publish(tmp, lake_dir, [e.file for e in entries.values()])
+        with interrupts_held():
+            _publish(tmp, lake_dir, [e.file for e in entries.values()])
     except PermissionError as exc:
         raise UserError(f"no permission to write the lake {lake_dir}: {exc}") from exc
     except OSError as exc:
         raise QtcError(f"writing the lake {lake_dir} failed; it is unchanged: {exc}") from exc
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)
     return catalog
 
 

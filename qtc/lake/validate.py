@@ -62,8 +62,9 @@ RULES: dict[str, Severity] = {
     "file_hash_mismatch": ERROR,
     "schema_mismatch": ERROR,
     "row_count_mismatch": ERROR,
+    "unreadable_file": ERROR,
 }
-"""Every rule and its severity (the last four are lake integrity rules)."""
+"""Every rule and its severity (the last five are lake integrity rules)."""
 
 _FRAME_SCHEMA = {"symbol": pl.String, "date": pl.Date, "detail": pl.String}
 

@@ -59,8 +59,11 @@ def test_query(qtc: Callable[..., Result], small_demo: Lake, snapshot: object) -
     sql = "SELECT count(DISTINCT symbol) AS n, min(date) AS first FROM prices"
     result = qtc("data", "query", sql, "--lake", lake, "--format", "json")
     assert result.exit_code == 0, result.output
-    (row,) = json.loads(result.stdout)
+    data = json.loads(result.stdout)
+    assert data["columns"] == ["n", "first"]
+    (row,) = data["rows"]
     assert row["n"] == 60
+    assert (data["total_rows"], data["shown_rows"], data["truncated"]) == (1, 1, False)
     human = qtc("data", "query", sql, "--lake", lake)
     assert human.stdout == snapshot
 
@@ -103,3 +106,9 @@ def test_demo_lake_used_when_none_given(
     assert result.exit_code == 0, result.output
     assert "SYNTHETIC demo market" in result.stderr
     assert json.loads(result.stdout)["lake"].startswith(str(tmp_path / "cache"))
+
+
+def test_check_limit_cannot_be_negative(qtc: Callable[..., Result], small_demo: Lake) -> None:
+    result = qtc("data", "check", "--lake", str(small_demo.path), "--limit", "-1")
+    assert result.exit_code == 2
+    assert "--limit" in result.stderr

@@ -6,14 +6,17 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 
-from qtc.lake import Lake
+from qtc.lake import Lake, reader
+from qtc.lake.guard import LakeDamagedError
 from qtc.lake.matrix_cache import CACHE_DIR
+from qtc.lake.store import write_parquet
 
 
 def uncached(lake: Lake, cols: tuple[str, ...], symbols: list[str] | None, start: str, end: str):  # type: ignore[no-untyped-def]
-    long = lake._bars("prices", symbols, start, end, cols).collect()
+    long = lake.bars("prices", symbols, start, end, cols)
     out = {c: lake._matrix(long, c, symbols, start, end)[2] for c in cols}
     dates, names, _ = lake._matrix(long, cols[0], symbols, start, end)
     return dates, names, out
@@ -66,3 +69,97 @@ def test_unwritable_cache_falls_back_to_parquet(small_demo: Lake, tmp_path: Path
     np.testing.assert_array_equal(dates, ref_dates)
     assert names == ref_names
     np.testing.assert_array_equal(m["adj_close"], ref["adj_close"])
+
+
+def built_copy(small_demo: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A lake copy with its adj_close/close cache built; prices is not hashed on open.
+
+    `HASHED_ON_OPEN = 0` makes the small demo prices file behave like the real 57 MB one,
+    which is hashed only when the cache is (re)built from it.
+    """
+    monkeypatch.setattr(reader, "HASHED_ON_OPEN", 0)
+    lake_dir = tmp_path / "lake"
+    shutil.copytree(small_demo.path, lake_dir)
+    shutil.rmtree(lake_dir / CACHE_DIR, ignore_errors=True)
+    Lake(lake_dir).bar_matrices(("adj_close", "close"))
+    return lake_dir
+
+
+def no_bars(*args: object) -> None:
+    """Stands in for `Lake.bars` where prices must not be decoded."""
+    raise AssertionError("prices decoded although the cache is intact")
+
+
+def cache_folder(lake_dir: Path) -> Path:
+    (folder,) = (lake_dir / CACHE_DIR).iterdir()
+    return folder
+
+
+def test_an_intact_cache_is_served_without_decoding_prices(
+    small_demo: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake_dir = built_copy(small_demo, tmp_path, monkeypatch)
+    reference = uncached(Lake(lake_dir), ("adj_close",), None, "2007-01-02", "2007-12-31")
+    monkeypatch.setattr(Lake, "bars", no_bars)
+    dates, names, got = Lake(lake_dir).bar_matrices(
+        ("adj_close",), None, "2007-01-02", "2007-12-31"
+    )
+    np.testing.assert_array_equal(dates, reference[0])
+    picked = got["adj_close"][:, [names.index(n) for n in reference[1]]]
+    np.testing.assert_array_equal(picked, reference[2]["adj_close"])
+
+
+def test_a_replaced_prices_file_is_an_error_not_the_cached_matrix(
+    small_demo: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake_dir = built_copy(small_demo, tmp_path, monkeypatch)
+    prices = lake_dir / "prices.parquet"
+    other = pl.read_parquet(prices).with_columns(pl.col("adj_close") * 2)
+    write_parquet(other, prices)  # valid Parquet, same columns, other content; same catalog
+    with pytest.raises(LakeDamagedError, match=r"'prices' is damaged: .* does not match the cat"):
+        Lake(lake_dir).bar_matrices(("adj_close",))
+
+
+def test_a_truncated_prices_file_is_an_error_not_the_cached_matrix(
+    small_demo: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake_dir = built_copy(small_demo, tmp_path, monkeypatch)
+    prices = lake_dir / "prices.parquet"
+    prices.write_bytes(prices.read_bytes()[:1000])
+    with pytest.raises(LakeDamagedError, match=r"'prices' is damaged: .* cannot be read"):
+        Lake(lake_dir).bar_matrices(("adj_close",))
+
+
+def garble_tail(path: Path) -> None:
+    """Overwrite the last 16 bytes and append 8: the header (shape, dtype) still loads."""
+    raw = path.read_bytes()
+    path.write_bytes(raw[:-16] + b"\x7f" * 16 + bytes(8))
+
+
+CACHE_DAMAGE = {
+    "truncated": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    "empty": lambda p: p.write_bytes(b""),
+    "json": lambda p: p.write_text("[1, 2]"),
+    "garbled": garble_tail,
+    "deleted": lambda p: p.unlink(),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(CACHE_DAMAGE))
+@pytest.mark.parametrize("file", ["adj_close.npy", "dates.npy", "symbols.json", "manifest.json"])
+def test_a_damaged_cache_file_is_rebuilt(
+    small_demo: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str, damage: str
+) -> None:
+    lake_dir = built_copy(small_demo, tmp_path, monkeypatch)
+    CACHE_DAMAGE[damage](cache_folder(lake_dir) / file)
+    window = ("2006-03-01", "2009-06-30")
+    lake = Lake(lake_dir)
+    dates, names, got = lake.bar_matrices(("adj_close", "close"), None, *window)
+    ref_dates, ref_names, ref = uncached(lake, ("adj_close", "close"), None, *window)
+    np.testing.assert_array_equal(dates, ref_dates)
+    for col in ("adj_close", "close"):
+        np.testing.assert_array_equal(got[col][:, [names.index(n) for n in ref_names]], ref[col])
+    monkeypatch.setattr(Lake, "bars", no_bars)  # the repaired cache now serves alone
+    again = Lake(lake_dir).bar_matrices(("adj_close", "close"), None, *window)
+    for col in ("adj_close", "close"):
+        np.testing.assert_array_equal(again[2][col], got[col])

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from qtc.errors import UserError
+from qtc.lake.guard import LakeDamagedError
 from qtc.lake.reader import Lake
 from qtc.lake.schema import FUNDAMENTAL_FIELDS
 
@@ -225,8 +226,11 @@ def test_query(tiny: Lake) -> None:
 
 def test_missing_dataset_and_damaged_lake(tiny: Lake, tmp_path: Path) -> None:
     (tiny.path / "rates.parquet").unlink()
-    with pytest.raises(UserError, match="damaged"):
+    with pytest.raises(
+        LakeDamagedError, match=r"'rates' is damaged: .*rates\.parquet is missing"
+    ) as err:
         tiny.rates()
+    assert not isinstance(err.value, UserError)  # a run failure (exit 1), not bad input
     with pytest.raises(UserError, match="not a qtc lake"):
         Lake(tmp_path / "nothing")
 
