@@ -31,6 +31,7 @@ class Severity(StrEnum):
 CODES: dict[str, str] = {
     "QTC001": "TOML syntax error",
     "QTC002": "cannot read file",
+    "QTC003": "tables or arrays nested too deeply",
     "QTC101": "unknown key",
     "QTC102": "invalid value",
     "QTC103": "wrong type",
@@ -44,6 +45,7 @@ CODES: dict[str, str] = {
     "QTC111": "unsupported schema version",
     "QTC112": "invalid date",
     "QTC113": "conflicting keys",
+    "QTC114": "extends: not a strategy file",
     "QTC201": "scoring weight names an unknown factor",
     "QTC202": "risk limit below sizing cap",
     "QTC203": "selection larger than the universe",
@@ -53,6 +55,7 @@ CODES: dict[str, str] = {
     "QTC207": "empty date window",
     "QTC208": "unused factor",
     "QTC209": "weights cannot be fully invested under the cap",
+    "QTC210": "scoring weights are all zero",
     "QTC301": "lookahead: same-close execution",
     "QTC302": "lookahead: full-sample normalization",
     "QTC303": "lookahead: fundamentals without a publish-date join",

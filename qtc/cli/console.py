@@ -9,8 +9,8 @@ writing to a terminal, so snapshots are stable.
 from __future__ import annotations
 
 import json
-import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -20,13 +20,13 @@ from rich.text import Text
 from rich.tree import Tree
 
 from qtc.errors import Diagnostic, QtcError, Severity, StrategyError
-from qtc.manifest.secrets import is_secret_key
+from qtc.manifest.secrets import redact_line
 
 if TYPE_CHECKING:
     from qtc.compile.explain import Node
 
 PLAIN_WIDTH = 100
-_ASSIGNMENT = re.compile(r"^(\s*)([A-Za-z0-9_.\"' -]+?)(\s*=\s*)(.*)$")
+FRAME_WIDTH = 120
 
 
 def _console(stream: TextIO) -> Console:
@@ -112,7 +112,7 @@ def _header_style(diag: Diagnostic) -> str:
 
 
 def format_diagnostic(diag: Diagnostic, sources: dict[str, str]) -> list[str]:
-    """A diagnostic as plain text lines (header, location, frame, notes)."""
+    """A diagnostic as plain text lines (header, location, frame, notes); control codes as `?`."""
     lines = [f"{diag.severity.value}[{diag.code}]: {diag.message}"]
     loc = diag.location
     pad = " " * (len(str(loc.line)) + 1 if loc is not None and loc.line > 0 else 3)
@@ -128,41 +128,51 @@ def format_diagnostic(diag: Diagnostic, sources: dict[str, str]) -> list[str]:
     if diag.hint:
         lines.append(f"{pad}= help:     {diag.hint}")
     lines += [f"{pad}= note:     {n}" for n in diag.notes]
-    return lines
+    return ["".join(_printable(c) for c in text) for text in lines]
 
 
 def _frame(source: str, line_no: int, col: int, length: int) -> list[str]:
-    """The source line with the previous one and a caret under the span."""
-    src_lines = source.splitlines()
+    """The source line with the previous one and a caret under the span.
+
+    Lines are split on newlines only (as the TOML parser counts them), credential-looking
+    values are redacted, control characters shown as `?`, and long lines cut to a
+    window around the caret.
+    """
+    src_lines = source.split("\n")
     if line_no > len(src_lines):
         return []
     width = len(str(line_no))
     gutter = " " * width
     frame = [f"{gutter} |"]
-    if line_no >= 2 and src_lines[line_no - 2].strip():
-        frame.append(f"{line_no - 1:>{width}} | {redact(src_lines[line_no - 2])}")
-    text = redact(src_lines[line_no - 1])
+    start = 0 if col + min(length, 20) <= FRAME_WIDTH else col - 21
+    if line_no >= 2 and src_lines[line_no - 2][start:].strip():
+        frame.append(f"{line_no - 1:>{width}} | {_visible(src_lines[line_no - 2], start)}")
+    text = _visible(src_lines[line_no - 1], start)
     frame.append(f"{line_no:>{width}} | {text}")
     if col > 0:
-        span = max(1, min(length, max(1, len(text) - col + 1)))
-        frame.append(f"{gutter} | {' ' * (col - 1)}{'^' * span}")
+        at = col - 1 - start + (1 if start else 0)
+        span = max(1, min(length, max(1, len(text) - at)))
+        frame.append(f"{gutter} | {' ' * at}{'^' * span}")
     return frame
 
 
-def redact(text: str) -> str:
-    """Hide the value of a secret-looking `key = value` line (never echo credentials)."""
-    match = _ASSIGNMENT.match(text)
-    if match is None:
-        return text
-    key = match.group(2).strip().strip("\"'").split(".")[-1]
-    if not is_secret_key(key):
-        return text
-    return f'{match.group(1)}{match.group(2)}{match.group(3)}"<redacted>"'
+def _visible(line: str, start: int) -> str:
+    """A source line as shown in a frame: redacted, printable, cut to `FRAME_WIDTH` from `start`."""
+    shown = "".join(_printable(c) for c in redact_line(line))
+    cut = shown[start : start + FRAME_WIDTH]
+    return ("…" if start else "") + cut + ("…" if len(shown) > start + FRAME_WIDTH else "")
+
+
+def _printable(char: str) -> str:
+    """A tab as one space (keeps the caret aligned); control and format characters as `?`."""
+    if char == "\t":
+        return " "
+    return "?" if unicodedata.category(char) in ("Cc", "Cf") else char
 
 
 def tree(node: Node) -> None:
-    """Print an explain tree to stdout."""
-    root = Tree(Text(node.label, style="bold"))
+    """Print an explain tree to stdout; long labels wrap under their branch, never cut."""
+    root = Tree(_label(node.label, style="bold"))
     _grow(root, node)
     out().print(root, crop=False)
 
@@ -170,7 +180,12 @@ def tree(node: Node) -> None:
 def _grow(branch: Tree, node: Node) -> None:
     """Add a node's children to a rich tree."""
     for child in node.children:
-        _grow(branch.add(Text(child.label)), child)
+        _grow(branch.add(_label(child.label)), child)
+
+
+def _label(text: str, style: str = "") -> Text:
+    """A tree label that wraps (words first, then folds a word longer than the width)."""
+    return Text(text, style=style, no_wrap=False, overflow="fold")
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
@@ -181,3 +196,71 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> 
     for row in rows:
         tab.add_row(*row)
     out().print(tab)
+
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from contextlib import AbstractContextManager
+
+    from qtc.pipeline.progress import Progress
+
+
+def stage_progress(*, enabled: bool = True, delay: float = 1.0) -> AbstractContextManager[Progress]:
+    """Transient progress of a run on stderr: the stage, and `done/total` inside long loops.
+
+    Nothing is drawn during the first `delay` seconds (short runs show nothing), nor at all
+    when `enabled` is false (`--format json`) or stderr is not a terminal; the display is
+    erased when the context exits.
+
+    Args:
+        enabled: Whether progress may be shown at all.
+        delay: Seconds to wait before drawing anything.
+
+    Returns:
+        A context manager giving the `Progress` callback to pass to the run.
+    """
+    import contextlib
+    import threading
+
+    from rich import progress as rp
+
+    def quiet(stage: str, done: int, total: int) -> None:
+        """Ignore a report."""
+
+    if not enabled or not sys.stderr.isatty():
+        return contextlib.nullcontext(quiet)
+    columns = (rp.TextColumn("{task.description}"), rp.TextColumn("{task.fields[count]}"))
+    bar = rp.Progress(
+        rp.SpinnerColumn(),
+        *columns,
+        rp.TimeElapsedColumn(),
+        console=err(),
+        transient=True,
+        redirect_stdout=False,  # stdout may be a pipe: it stays untouched
+    )
+    task = bar.add_task("starting", total=None, count="")
+    lock, stopped = threading.Lock(), threading.Event()
+
+    def show() -> None:
+        with lock:
+            if not stopped.is_set():
+                bar.start()
+
+    def report(stage: str, done: int, total: int) -> None:
+        count = f"{done}/{total}" if total else ""
+        bar.update(task, description=stage.replace("_", " "), completed=done, count=count)
+
+    @contextlib.contextmanager
+    def shown() -> Iterator[Progress]:
+        timer = threading.Timer(delay, show)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield report
+        finally:
+            timer.cancel()
+            with lock:
+                stopped.set()
+                bar.stop()
+
+    return shown()

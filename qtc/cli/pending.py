@@ -13,16 +13,16 @@ import typer
 from qtc.cli.options import CHOSEN, OutputFormat
 from qtc.errors import QtcError
 
-PENDING: dict[str, tuple[str, str]] = {
-    "validate": ("Signal research: IC, quantile spreads, walk-forward; gates.", "a later issue"),
-    "sweep": ("Run every variant of a parameter grid, ranked.", "a later issue"),
-    "evolve": ("Seeded genetic search over [search]; writes the best strategy.", "a later issue"),
+PENDING: dict[str, str] = {
+    "validate": "Signal research: IC, quantile spreads, walk-forward; gates.",
+    "sweep": "Run every variant of a parameter grid, ranked.",
+    "evolve": "Seeded genetic search over [search]; writes the best strategy.",
 }
 
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
+def _pending(name: str) -> Callable[[typer.Context], None]:
     """A command body that reports it is not implemented yet."""
 
     def command(ctx: typer.Context) -> None:
@@ -31,7 +31,7 @@ def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
         if "--format=json" in args or ("--format", "json") in pairs:
             CHOSEN["format"] = OutputFormat.json
         raise QtcError(
-            f"`qtc {name}` is not implemented yet (planned in issue {issue}).",
+            f"`qtc {name}` is not implemented yet; it is planned.",
             hint="`qtc check` and `qtc compile` work today",
         )
 
@@ -41,7 +41,7 @@ def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
 
 def register(app: typer.Typer) -> None:
     """Register every pending command on the app."""
-    for name, (help_text, issue) in PENDING.items():
+    for name, help_text in PENDING.items():
         app.command(name, help=f"{help_text} [not implemented yet]", context_settings=CONTEXT)(
-            _pending(name, issue)
+            _pending(name)
         )

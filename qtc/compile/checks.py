@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 
 from qtc.errors import Diagnostic, Location, Severity
+from qtc.manifest.overrides import SET
 from qtc.manifest.paths import UserPath, format_path
 from qtc.manifest.strategy import Strategy
 from qtc.manifest.universe import IndexMembersUniverse, SymbolsUniverse
@@ -45,35 +47,56 @@ def diag(
 
 
 def check_weights(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
-    """Scoring weights must name declared factors; declared factors should be used."""
+    """Scoring weights must name declared factors, not all be zero; factors should be used."""
     names = strategy.factor_names()
-    out: list[Diagnostic] = []
-    for name in strategy.scoring.weights:
-        if name not in names:
-            out.append(
-                diag(
-                    "QTC201",
-                    ("scoring", "weights", name),
-                    f'scoring weight names unknown factor "{name}"',
-                    locate,
-                    expected="a factor `name` from [[factors]]: " + (", ".join(names) or "none"),
-                    hint=_near(name, names),
-                )
-            )
-    if strategy.scoring.weights:
-        for name in names:
-            if strategy.scoring.weights.get(name, 0.0) == 0.0:
-                out.append(
-                    diag(
-                        "QTC208",
-                        ("factors", name, "name"),
-                        f'factor "{name}" is computed but has no scoring weight',
-                        locate,
-                        severity=Severity.WARNING,
-                        hint=f"add `{name} = 1.0` to scoring.weights or remove the factor",
-                    )
-                )
+    weights = strategy.scoring.weights
+    out = [_unknown_factor(name, names, locate) for name in weights if name not in names]
+    if weights and not any(weights.values()):
+        return [*out, _all_zero(weights, locate)]
+    if weights:
+        out += [_unused(name, locate) for name in names if weights.get(name, 0.0) == 0.0]
     return out
+
+
+def _unknown_factor(name: str, names: list[str], locate: Locate) -> Diagnostic:
+    """QTC201: a weight for a factor that is not declared."""
+    return diag(
+        "QTC201",
+        ("scoring", "weights", name),
+        f'scoring weight names unknown factor "{name}"',
+        locate,
+        expected="a factor `name` from [[factors]]: " + (", ".join(names) or "none"),
+        hint=_near(name, names),
+    )
+
+
+def _unused(name: str, locate: Locate) -> Diagnostic:
+    """QTC208 (warning): a declared factor with no (or a zero) weight."""
+    return diag(
+        "QTC208",
+        ("factors", name, "name"),
+        f'factor "{name}" has no scoring weight, so it is not computed',
+        locate,
+        severity=Severity.WARNING,
+        hint=f"add `{name} = 1.0` to scoring.weights or remove the factor",
+    )
+
+
+def _all_zero(weights: dict[str, float], locate: Locate) -> Diagnostic:
+    """QTC210: every score would be 0, so names would be held in alphabetical order."""
+    first = next(iter(weights))
+    here = ("scoring", "weights")
+    found = diag(
+        "QTC210",
+        here,
+        "scoring weights are all zero: every symbol would get the same score",
+        locate,
+        expected=f"at least one non-zero weight, e.g. `weights = {{ {first} = 1.0 }}`",
+        hint="give at least one factor a non-zero weight (the sign sets its direction), "
+        "or remove `weights` to weight every factor 1",
+    )
+    overrides = [loc for name in weights if (loc := locate((*here, name))) and loc.file == SET]
+    return replace(found, location=overrides[-1]) if overrides else found
 
 
 def check_caps(strategy: Strategy, locate: Locate) -> list[Diagnostic]:

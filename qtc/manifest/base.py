@@ -7,13 +7,21 @@ default and an example. They feed the JSON Schema (`qtc schema`) and the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 UNIT_KEY = "x-unit"
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
+SYMBOL_PATTERN = r"^[!-~]{1,32}$"
+"""A ticker: 1 to 32 printable ASCII characters, no spaces (`AAPL`, `BRK.B`, `^VIX`)."""
+Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN)]
+PATTERN_WORDS = {
+    NAME_PATTERN: "a lower-case identifier (a letter, then letters, digits or _; at most 48)",
+    SYMBOL_PATTERN: "a symbol: 1 to 32 printable ASCII characters, no spaces",
+}
+"""How diagnostics describe a pattern instead of quoting the regular expression."""
 
 
 class Section(BaseModel):

@@ -9,18 +9,18 @@ and for `qtc compile --resolved`.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli
-
 from qtc.errors import Diagnostic, Location
-from qtc.manifest.document import FACTORS, Document, Origin, parse_document, read_text
-from qtc.manifest.paths import UserPath, format_path, parse_path
+from qtc.manifest.document import Document, Origin, parse_document, read_text
+from qtc.manifest.overrides import SET, apply_override, echo, forget
+from qtc.manifest.paths import UserPath
 
-SET = "--set"
+__all__ = ["SET", "Composed", "compose"]
+
+EXPECTED_PARENT = 'a strategy .toml file relative to this one, e.g. `extends = "base.toml"`'
 
 
 @dataclass
@@ -49,7 +49,8 @@ def compose(path: Path, overrides: list[str] | None = None) -> Composed:
     _load_chain(path, str(path), out, stack=[])
     if out.ok:
         for text in overrides or []:
-            apply_override(out, text)
+            problem = apply_override(out.tree, out.origins, text)
+            out.diagnostics += [problem] if problem else []
     return out
 
 
@@ -76,42 +77,57 @@ def _load_chain(path: Path, shown: str, out: Composed, stack: list[Path]) -> Non
 
 
 def _load_parent(doc: Document, parent: str, out: Composed, stack: list[Path]) -> None:
-    """Resolve `extends` relative to the child file and load it (cycles reported)."""
+    """Resolve `extends` relative to the child file and load it (problems reported)."""
     where = doc.origins.get(("extends",))
     loc = where.value_location() if where else Location(doc.shown)
+    target, problem = _resolve_parent(doc, parent, loc, stack)
+    if problem is not None:
+        out.diagnostics.append(problem)
+        out.ok = False
+        return
+    _load_chain(target, str(Path(doc.shown).parent / parent), out, stack)
+
+
+def _resolve_parent(
+    doc: Document, parent: str, loc: Location, stack: list[Path]
+) -> tuple[Path, Diagnostic | None]:
+    """The parent's path, or why it is not loaded: not a .toml name, a cycle, not found.
+
+    The name is checked before the file is touched, so `extends` cannot be used to
+    make qtc quote some other file (a `.netrc`, a key) in an error frame.
+    """
+    if not parent.lower().endswith(".toml"):
+        message = f'`extends` names "{echo(parent)}", not a .toml file'
+        return Path(), _problem("QTC114", message, loc)
     try:
         target = (doc.path.parent / parent).resolve()
-        exists = target.is_file()
+        exists = target.exists()
     except (OSError, ValueError):
         target, exists = doc.path.parent / "<invalid path>", False
     if target in stack:
         chain = " -> ".join(p.name for p in [*stack, target])
-        out.diagnostics.append(
-            Diagnostic(
-                code="QTC108",
-                message=f"extends cycle: {chain}",
-                location=loc,
-                key_path="extends",
-                hint="remove `extends` from one of these files",
-            )
-        )
-        out.ok = False
-        return
+        return target, _problem("QTC108", f"extends cycle: {chain}", loc)
     if not exists:
-        out.diagnostics.append(
-            Diagnostic(
-                code="QTC107",
-                message=f'parent file "{parent}" not found',
-                location=loc,
-                key_path="extends",
-                expected='a path relative to this file, e.g. `extends = "base.toml"`',
-                hint=f"looked for {Path(doc.shown).parent / parent}",
-            )
-        )
-        out.ok = False
-        return
-    shown = str(Path(doc.shown).parent / parent)
-    _load_chain(target, shown, out, stack)
+        where = Path(doc.shown).parent / parent
+        return target, _problem("QTC107", f'parent file "{echo(parent)}" not found', loc, where)
+    return target, None
+
+
+def _problem(code: str, message: str, loc: Location, looked: Path | None = None) -> Diagnostic:
+    """A diagnostic on the `extends` key."""
+    hints = {
+        "QTC107": f"looked for {echo(str(looked))}",
+        "QTC108": "remove `extends` from one of these files",
+        "QTC114": "the file was not read: `extends` only takes another strategy file",
+    }
+    return Diagnostic(
+        code=code,
+        message=message,
+        location=loc,
+        key_path="extends",
+        expected="" if code == "QTC108" else EXPECTED_PARENT,
+        hint=hints[code],
+    )
 
 
 def _merge(
@@ -130,105 +146,10 @@ def _merge(
             _merge(merged, value, here, origins, top_origins)
             base[key] = merged
             continue
-        _forget(origins, here)
+        forget(origins, here)
         base[key] = value
 
 
 def _kind_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
     """A table whose `kind` changes is replaced, not merged (its keys differ)."""
     return "kind" in new and "kind" in old and new["kind"] != old["kind"]
-
-
-def _forget(origins: dict[UserPath, Origin], prefix: UserPath) -> None:
-    """Drop the origins of a replaced subtree."""
-    n = len(prefix)
-    for p in [p for p in origins if p[:n] == prefix]:
-        del origins[p]
-
-
-def apply_override(out: Composed, text: str) -> None:
-    """Apply one `key.path=value` override to the composed tree (QTC109 on failure)."""
-    origin = Origin(SET, None, text)
-    key, sep, raw_value = text.partition("=")
-    try:
-        if not sep:
-            raise ValueError("expected key.path=value")
-        path = parse_path(key)
-        value = parse_value(raw_value)
-        _set(out.tree, path, value)
-        if path[-1] == "kind":
-            _drop_foreign_keys(out.tree, path[:-1], out.origins)
-    except ValueError as exc:
-        out.diagnostics.append(_bad_override(text, str(exc), out.tree))
-        return
-    _forget(out.origins, path)
-    out.origins[path] = origin
-    for sub in _leaf_paths(value, path):
-        out.origins[sub] = origin
-
-
-def _drop_foreign_keys(
-    tree: dict[str, Any], table: UserPath, origins: dict[UserPath, Origin]
-) -> None:
-    """After `--set x.kind=...`, drop keys of the table that the new kind does not have."""
-    from qtc.manifest.schema_walk import keys_of, model_at
-
-    node: Any = tree
-    for part in table:
-        node = node.get(str(part)) if isinstance(node, dict) else None
-    model = model_at(table, tree)
-    if not isinstance(node, dict) or model is None:
-        return
-    for key in [k for k in node if k not in keys_of(model)]:
-        del node[key]
-        _forget(origins, (*table, key))
-
-
-def parse_value(raw: str) -> Any:
-    """Type a `--set` value like TOML (`50` -> int, `[1, 2]` -> list); bare words are strings."""
-    raw = raw.strip()
-    try:
-        return tomli.loads(f"v = {raw}")["v"]
-    except tomli.TOMLDecodeError:
-        if not raw:
-            raise ValueError("missing value after `=`") from None
-        return raw
-
-
-def _set(tree: dict[str, Any], path: UserPath, value: Any) -> None:
-    """Set `value` at `path`, creating intermediate tables (factors must already exist)."""
-    node: dict[str, Any] = tree
-    for i, part in enumerate(path[:-1]):
-        if path[0] == FACTORS and i == 1 and part not in node:
-            names = list(node)
-            near = difflib.get_close_matches(str(part), names, n=1)
-            tip = f"; did you mean `{near[0]}`?" if near else f"; factors are: {', '.join(names)}"
-            raise ValueError(f'no factor named "{part}"{tip}')
-        child = node.setdefault(str(part), {})
-        if not isinstance(child, dict):
-            raise ValueError(f"`{format_path(path[: i + 1])}` is a value, not a table")
-        node = child
-    node[str(path[-1])] = value
-
-
-def _leaf_paths(value: Any, prefix: UserPath) -> list[UserPath]:
-    """Every sub-path under a value set by `--set` (so nested keys know their origin)."""
-    if not isinstance(value, dict):
-        return []
-    out: list[UserPath] = []
-    for k, v in value.items():
-        out.append((*prefix, k))
-        out += _leaf_paths(v, (*prefix, k))
-    return out
-
-
-def _bad_override(text: str, reason: str, tree: dict[str, Any]) -> Diagnostic:
-    """Diagnostic for an override that could not be applied."""
-    return Diagnostic(
-        code="QTC109",
-        message=f"cannot apply `--set {text}`: {reason}",
-        location=Location(SET),
-        key_path=text.partition("=")[0].strip(),
-        expected="--set key.path=value, e.g. `--set selection.top_n=30`",
-        hint="factors are addressed by name: `--set factors.mom_12_1.lookback=189`",
-    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from qtc.manifest.base import FieldProblem, Section, spec
+from qtc.manifest.base import SYMBOL_PATTERN, FieldProblem, Section, spec
 
 
 class DataSection(Section):
@@ -39,7 +40,17 @@ class DataSection(Section):
         example="SPY",
         min_length=1,
         max_length=16,
+        pattern=SYMBOL_PATTERN,
     )
+
+    @field_validator("start", "end", "history_start", mode="before")
+    @classmethod
+    def _not_a_number(cls, value: object) -> object:
+        """Dates are lax about strings only: `start = 0` is not 1970-01-01."""
+        if isinstance(value, int | float):
+            what = "true/false" if isinstance(value, bool) else "a number"
+            raise PydanticCustomError("date_type", f"a date is written YYYY-MM-DD, not as {what}")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> DataSection:

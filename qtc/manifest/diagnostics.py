@@ -14,7 +14,7 @@ from typing import Any
 from pydantic_core import ErrorDetails
 
 from qtc.errors import Diagnostic, Location
-from qtc.manifest.base import FieldProblem
+from qtc.manifest.base import PATTERN_WORDS, FieldProblem
 from qtc.manifest.document import FACTORS, Origin
 from qtc.manifest.paths import UserPath, format_path, toml_value
 from qtc.manifest.schema_walk import (
@@ -188,8 +188,10 @@ class Mapper:
         return self._simple(path, "QTC102", f"invalid value for `{_leaf(path)}`: {_reason(err)}")
 
     def _simple(self, path: UserPath, code: str, message: str) -> Diagnostic:
-        """A diagnostic at a value, with the field's expected description."""
+        """A diagnostic at a value, with the field's (or, for a list item, its list's) expected."""
         ref = field_at(path, self.tree)
+        if ref is None and path and isinstance(path[-1], int):
+            ref = field_at(path[:-1], self.tree)
         return Diagnostic(
             code=code,
             message=message,
@@ -282,7 +284,9 @@ def _is_type_label(part: int | str) -> bool:
 
 
 def _leaf(path: UserPath) -> str:
-    """The last key of a path, as text."""
+    """The last key of a path, as text (`symbols[5]` for a list item)."""
+    if len(path) > 1 and isinstance(path[-1], int):
+        return f"{path[-2]}[{path[-1]}]"
     return str(path[-1]) if path else ""
 
 
@@ -301,6 +305,8 @@ def _reason(err: ErrorDetails) -> str:
         return f"must be {word[1]} {ctx.get(word[0])}"
     if err["type"] == "literal_error":
         return f"expected {ctx.get('expected')}"
+    if err["type"] == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_WORDS:
+        return f"must be {PATTERN_WORDS[ctx['pattern']]}"
     msg = err["msg"]
     return msg[0].lower() + msg[1:] if msg else "invalid"
 

@@ -8,6 +8,7 @@ table keyed by factor name, so that merging, `--set` and key paths all speak
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,12 @@ import tomli
 
 from qtc.errors import Diagnostic, Location
 from qtc.manifest.locate import KeyLocation, locate_keys
-from qtc.manifest.paths import UserPath
+from qtc.manifest.nesting import MAX_DEPTH, too_deep
+from qtc.manifest.paths import UserPath, format_path
 
 FACTORS = "factors"
+MAX_BYTES = 1_000_000
+"""Largest strategy file read (real ones are a few kilobytes)."""
 
 
 @dataclass(frozen=True)
@@ -70,15 +74,17 @@ class Document:
 def read_text(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
     """Read a file's text, or report why it cannot be read (QTC002)."""
     try:
-        return path.read_text(encoding="utf-8"), []
+        return _read(path), []
+    except _RefusedError as exc:
+        msg = str(exc)
     except FileNotFoundError:
         msg = "file not found"
     except IsADirectoryError:
         msg = "is a directory, not a strategy file"
     except UnicodeDecodeError:
         msg = "is not UTF-8 text"
-    except OSError as exc:
-        msg = exc.strerror or "cannot be read"
+    except (OSError, ValueError) as exc:
+        msg = getattr(exc, "strerror", None) or "cannot be read"
     diag = Diagnostic(
         code="QTC002",
         message=f"{shown}: {msg}",
@@ -88,27 +94,77 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
     return None, [diag]
 
 
+class _RefusedError(Exception):
+    """A path that is not read: a pipe or device (it could block or never end), a huge file."""
+
+
+def _read(path: Path) -> str:
+    """The text of a regular UTF-8 file of at most `MAX_BYTES` (universal newlines, no BOM)."""
+    mode = path.stat().st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(path)
+    if not stat.S_ISREG(mode):
+        raise _RefusedError("is not a regular file (a pipe, socket or device)")
+    with path.open("rb") as fh:
+        data = fh.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise _RefusedError(f"is over {MAX_BYTES:,} bytes; strategy files are small")
+    text = data.decode("utf-8").removeprefix("\ufeff")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def parse_document(path: Path, shown: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
-    """Parse TOML text into a `Document`, or a syntax diagnostic (QTC001)."""
+    """Parse TOML text into a `Document`, or a syntax (QTC001) or nesting (QTC003) diagnostic."""
     try:
         raw = tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
-        line, col = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
-        msg = getattr(exc, "msg", str(exc))
-        diag = Diagnostic(
-            code="QTC001",
-            message=msg,
-            location=Location(shown, line, col, 1),
-            expected="valid TOML, e.g. `top_n = 50` or `[sizing]`",
-            hint="fix the syntax at the caret; nothing else was checked in this file",
-        )
-        return None, [diag]
-    positions = locate_keys(text)
+        return None, [_syntax_error(exc, shown)]
+    except RecursionError:
+        return None, [_nested(shown, None, {})]
+    deep = too_deep(raw)
+    try:
+        positions = locate_keys(text)
+    except RecursionError:
+        positions = {}
+    if deep is not None:
+        return None, [_nested(shown, deep, positions)]
     tree, names = to_user_tree(raw)
     origins: dict[UserPath, Origin] = {}
     for raw_path, loc in positions.items():
         origins.setdefault(_user_path(raw_path, names), Origin(shown, loc))
     return Document(path, shown, text, tree, origins), _duplicates(names, positions, shown)
+
+
+def _syntax_error(exc: tomli.TOMLDecodeError, shown: str) -> Diagnostic:
+    """QTC001 at the line and column the parser stopped."""
+    line, col = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
+    return Diagnostic(
+        code="QTC001",
+        message=getattr(exc, "msg", str(exc)),
+        location=Location(shown, line, col, 1),
+        expected="valid TOML, e.g. `top_n = 50` or `[sizing]`",
+        hint="fix the syntax at the caret; nothing else was checked in this file",
+    )
+
+
+def _nested(
+    shown: str, deep: UserPath | None, positions: dict[tuple[str | int, ...], KeyLocation]
+) -> Diagnostic:
+    """QTC003 for tables or arrays nested deeper than any strategy key (`deep`: where)."""
+    where = Location(shown)
+    for n in range(len(deep or ()), 0, -1):
+        if deep and deep[:n] in positions:
+            where = Origin(shown, positions[deep[:n]]).key_location()
+            break
+    return Diagnostic(
+        code="QTC003",
+        message=f"tables or arrays nested more than {MAX_DEPTH} levels deep",
+        location=where,
+        key_path=format_path(deep[:4]) + "…" if deep else "",
+        expected='strategy keys are at most 4 levels deep, e.g. `search."sizing.max_weight".min`',
+        hint="look for a runaway `[a.b.c...]` header or unbalanced brackets; "
+        "nothing else was checked in this file",
+    )
 
 
 def _duplicates(

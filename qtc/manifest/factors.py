@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from qtc.manifest.base import NAME_PATTERN, FieldProblem, Section, spec
+from qtc.manifest.base import NAME_PATTERN, SYMBOL_PATTERN, FieldProblem, Section, spec
 
 PointInTime = Literal["publish_date", "period_end"]
 
@@ -223,6 +223,7 @@ class BetaFactor(_FactorBase):
         description="Benchmark symbol; default: `data.benchmark`.",
         unit="symbol",
         example="SPY",
+        pattern=SYMBOL_PATTERN,
     )
 
     def warmup_days(self) -> int:

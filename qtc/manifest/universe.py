@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from qtc.manifest.base import Section, spec
+from qtc.manifest.base import Section, Symbol, spec
 
 
 class _UniverseBase(Section):
@@ -26,7 +26,7 @@ class _UniverseBase(Section):
         example=252,
         ge=0,
     )
-    exclude: list[str] = spec(
+    exclude: list[Symbol] = spec(
         [],
         description="Symbols never traded, whatever their score.",
         unit="symbols",
@@ -50,7 +50,7 @@ class SymbolsUniverse(_UniverseBase):
     """A fixed list of symbols (survivorship-prone for past dates)."""
 
     kind: Literal["symbols"] = spec(description="Universe kind.", unit="kind", example="symbols")
-    symbols: list[str] = spec(
+    symbols: list[Symbol] = spec(
         description="The symbols to consider.",
         unit="symbols",
         example=["AAPL", "MSFT", "JNJ"],

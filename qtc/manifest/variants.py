@@ -12,9 +12,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from qtc.errors import Diagnostic, Location
-from qtc.manifest.compose import SET, _set
 from qtc.manifest.diagnostics import Mapper
 from qtc.manifest.document import Origin, from_user_tree, to_user_tree
+from qtc.manifest.overrides import SET, set_at
 from qtc.manifest.paths import UserPath, format_path, parse_path
 from qtc.manifest.strategy import Strategy
 
@@ -54,7 +54,7 @@ def with_values(
     for raw_path, value in values.items():
         try:
             path = parse_path(raw_path) if isinstance(raw_path, str) else raw_path
-            _set(tree, path, value)
+            set_at(tree, path, value)
             origins[path] = Origin(label, None, f"{format_path(path)}={value!r}")
         except ValueError as exc:
             diags.append(_bad_path(str(raw_path), str(exc), label))

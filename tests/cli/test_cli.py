@@ -6,6 +6,8 @@ Regenerate snapshots with `uv run pytest --snapshot-update` (never edit them by 
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -202,7 +204,7 @@ def test_pending_commands_exit_1(
 ) -> None:
     result = qtc(*args)
     assert result.exit_code == 1
-    assert "not implemented yet" in result.stderr
+    assert f"error: `qtc {args[0]}` is not implemented yet; it is planned.\n" in result.stderr
     assert "Traceback" not in result.output
     assert result.stderr == snapshot
 
@@ -217,3 +219,106 @@ def test_bad_as_of_is_usage_error(qtc: Callable[..., Result]) -> None:
     result = qtc("check", "strategies/momentum_us.toml", "--as-of", "yesterday")
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
+
+
+MALFORMED_SETS = {
+    "extends": "extends=base.toml",
+    "deep_key": ".".join(["a"] * 3000) + "=1",
+    "deep_value": "x=" + "[" * 5000 + "]" * 5000,
+    "two_lines": "selection.top_n=30\nselection.buffer=5",
+    "secret_value": "broker.kind.api_key=FAKESECRET",
+    "unicode_symbol": "data.benchmark=\u2603",
+    "spaced_symbol": 'universe.exclude=["GE", "BRK B"]',
+    "trailing_dot": "selection.top_n.=3",
+    "empty_key": "=",
+    "blank": "  =  ",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_SETS))
+def test_malformed_set_override(qtc: Callable[..., Result], name: str, snapshot: object) -> None:
+    override = MALFORMED_SETS[name]
+    for command in ("check", "compile"):
+        result = qtc(command, "strategies/momentum_us.toml", "--set", override, "--as-of", AS_OF)
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert re.findall(r"^error\[(QTC\d{3})\]", result.stderr, re.M) == ["QTC109"]
+        assert "FAKESECRET" not in result.output
+    assert result.stderr == snapshot
+    result = qtc("check", "strategies/momentum_us.toml", "--set", override, "--format", "json")
+    assert result.exit_code == 2
+    (diag,) = json.loads(result.stdout)["files"][0]["diagnostics"]
+    assert (diag["code"], diag["location"]["file"]) == ("QTC109", "--set")
+    assert "FAKESECRET" not in result.stdout
+
+
+def test_set_making_every_weight_zero(qtc: Callable[..., Result]) -> None:
+    zero = ["--set", "scoring.weights.mom_12_1=0", "--set", "scoring.weights.vol_63=0.0"]
+    result = qtc("check", "strategies/momentum_us.toml", *zero, "--format", "json")
+    assert result.exit_code == 2
+    diags = json.loads(result.stdout)["files"][0]["diagnostics"]
+    assert [(d["code"], d["key_path"], d["location"]["file"]) for d in diags] == [
+        ("QTC210", "scoring.weights", "--set")
+    ]
+    one = qtc("check", "strategies/momentum_us.toml", *zero[:2], "--as-of", AS_OF)
+    assert one.exit_code == 0, one.output
+
+
+def _deep_array(path: Path) -> None:
+    path.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+
+
+def _deep_header(path: Path) -> None:
+    path.write_text("[" + ".".join(["a"] * 3000) + "]\n")
+
+
+def _big(path: Path) -> None:
+    path.write_text("#" * 1_000_001 + "\n")
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+@pytest.mark.parametrize(
+    ("make", "code", "words"),
+    [
+        (_deep_array, "QTC003", "nested more than 16 levels deep"),
+        (_deep_header, "QTC003", "nested more than 16 levels deep"),
+        (_big, "QTC002", "is over 1,000,000 bytes"),
+        (_fifo, "QTC002", "is not a regular file"),
+    ],
+    ids=["deep_array", "deep_header", "big", "fifo"],
+)
+def test_files_that_are_not_strategies(
+    qtc: Callable[..., Result], tmp_path: Path, make: Callable[[Path], None], code: str, words: str
+) -> None:
+    path = tmp_path / "s.toml"
+    make(path)
+    for command in ("check", "compile"):
+        result = qtc(command, str(path), "--as-of", AS_OF)
+        assert result.exit_code == 2
+        assert "Traceback" not in result.output
+        assert re.findall(r"^error\[(QTC\d{3})\]", result.stderr, re.M) == [code]
+        assert words in result.stderr
+
+
+def _flat(text: str) -> str:
+    """Tree output without its guides and line breaks: what the labels say."""
+    return re.sub(r"[\s│├└─]+", " ", text).strip()
+
+
+@pytest.mark.parametrize("width", [80, 60])
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_explain_tree_wraps_instead_of_cutting(
+    qtc: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, width: int, example: str
+) -> None:
+    args = ("compile", example, "--explain", "--as-of", AS_OF)
+    monkeypatch.setattr("qtc.cli.console.PLAIN_WIDTH", 1000)
+    wide = qtc(*args).stdout
+    monkeypatch.setattr("qtc.cli.console.PLAIN_WIDTH", width)
+    narrow = qtc(*args).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= width
+    assert len(narrow.splitlines()) > len(wide.splitlines())
+    assert _flat(narrow) == _flat(wide)
+    assert "scale gross exposure by the regime overlay." in _flat(narrow)

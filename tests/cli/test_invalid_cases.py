@@ -86,3 +86,19 @@ def test_secret_value_never_printed(qtc: Callable[..., Result]) -> None:
             result = qtc("check", f"tests/cases/invalid/{name}", "--format", fmt)
             for secret in secrets:
                 assert secret not in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "parent"),
+    [
+        ("extends_not_toml.toml", "parents/credentials.netrc"),
+        ("extends_parent_syntax.toml", "parents/syntax_password.toml"),
+    ],
+)
+def test_parent_password_never_printed(qtc: Callable[..., Result], name: str, parent: str) -> None:
+    assert "hunter2" in (CASES / parent).read_text()
+    for fmt in ("human", "json"):
+        result = qtc("check", f"tests/cases/invalid/{name}", "--format", fmt, "--as-of", AS_OF)
+        assert result.exit_code == 2
+        assert "hunter2" not in result.output
+        assert "fake_user" not in result.output

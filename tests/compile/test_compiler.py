@@ -10,7 +10,7 @@ import pytest
 from qtc.compile.compiler import analyze, compile_strategy
 from qtc.compile.lint import warmup_days
 from qtc.compile.stages import STAGE_ORDER
-from qtc.errors import Severity, StrategyError
+from qtc.errors import Location, Severity, StrategyError
 from qtc.manifest.load import load_strategy
 from qtc.manifest.strategy import Strategy
 from tests.conftest import AS_OF_DATE, REPO
@@ -85,6 +85,47 @@ def test_unused_factor_warns() -> None:
     s = strategy(scoring={"weights": {"mom": 1.0}})
     found = analyze(s, as_of=AS_OF_DATE)
     assert [(d.code, d.severity) for d in found] == [("QTC208", Severity.WARNING)]
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [{"mom": 0.0, "vol": 0.0}, {"mom": 0.0}, {"mom": -0.0, "vol": 0}],
+    ids=["both", "one_of_two", "negative_zero_and_int"],
+)
+def test_all_zero_weights_are_an_error(weights: dict[str, float]) -> None:
+    found = analyze(strategy(scoring={"weights": weights}), as_of=AS_OF_DATE)
+    assert [(d.code, d.severity, d.key_path) for d in found] == [
+        ("QTC210", Severity.ERROR, "scoring.weights")
+    ]
+    with pytest.raises(StrategyError):
+        compile_strategy(strategy(scoring={"weights": weights}), as_of=AS_OF_DATE)
+
+
+def test_all_zero_weights_still_name_unknown_factors() -> None:
+    s = strategy(scoring={"weights": {"mom": 0.0, "vom": 0.0}})
+    assert codes(s) == ["QTC201", "QTC210"]
+
+
+def test_one_non_zero_weight_is_enough() -> None:
+    s = strategy(scoring={"weights": {"mom": 0.0, "vol": -0.5}})
+    assert codes(s) == ["QTC208"]
+
+
+def test_all_zero_weights_after_extends_and_set(tmp_path: Path) -> None:
+    (tmp_path / "base.toml").write_text(
+        'schema = 1\nname = "base"\n[data]\nstart = 2010-01-04\nend = 2015-12-31\n'
+        '[[factors]]\nname = "mom"\nkind = "momentum"\n'
+        '[[factors]]\nname = "vol"\nkind = "volatility"\n'
+        "[scoring]\nweights = { mom = 0.0, vol = 1.0 }\n"
+    )
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "base.toml"\nname = "child"\n\n[scoring.weights]\nmom = 0.0\n')
+    loaded = load_strategy(child, ["scoring.weights.vol=0"])
+    assert loaded.strategy is not None, loaded.diagnostics
+    (diag,) = analyze(loaded.strategy, as_of=AS_OF_DATE, locate=loaded.location_of)
+    assert (diag.code, diag.location) == ("QTC210", Location("--set"))
+    loaded = load_strategy(child)
+    assert codes(loaded.strategy, locate=loaded.location_of) == ["QTC208"]  # type: ignore[arg-type]
 
 
 def test_risk_below_cap_and_leverage() -> None:

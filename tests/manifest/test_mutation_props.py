@@ -846,5 +846,5 @@ def test_unbounded_search_ranges_are_diagnosed(tmp_path: Path, space: str) -> No
 )
 def test_unusable_extends_paths_are_diagnosed(tmp_path: Path, parent: str) -> None:
     """`extends` with a NUL byte or an over-long name used to raise ValueError/OSError."""
-    new = f'name = "momentum_us"\nextends = "{parent}"'
+    new = f'name = "momentum_us"\nextends = "{parent}.toml"'
     _diagnosed(_variant(tmp_path, 'name = "momentum_us"', new), "extends", "QTC107")
