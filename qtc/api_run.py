@@ -10,11 +10,14 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qtc.api import compile_file
 from qtc.api_data import LakeRef
 from qtc.errors import Diagnostic
+
+if TYPE_CHECKING:
+    from qtc.pipeline.progress import Progress
 
 
 @dataclass
@@ -42,6 +45,7 @@ def backtest(
     force: bool = False,
     strict: bool = False,
     argv: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> BacktestOutcome:
     """Compile a strategy, run it on the lake and write (or reuse) its artifact.
 
@@ -55,6 +59,8 @@ def backtest(
         force: Re-run even when an identical run exists.
         strict: Lint warnings are errors.
         argv: The command line, recorded in the volatile meta.json.
+        progress: Hears each pipeline stage as it starts (and the steps of long loops),
+            then `write_artifacts`; nothing is reported for a reused run.
 
     Returns:
         The outcome with the run folder, metrics and warnings.
@@ -76,12 +82,14 @@ def backtest(
         doc = artifacts.read_run(folder)
         return _outcome(folder, doc, reused=True, diags=compiled.warnings)
     artifacts.ensure_writable(out)
-    result = run_plan(plan, store)
+    result = run_plan(plan, store, progress=progress)
     changed = artifacts.previous_runs_with_other_data(out, result)
     if changed:
         result.warnings.append(
             f"the data changed since earlier run(s) of this plan: {', '.join(changed)}"
         )
+    if progress is not None:
+        progress("write_artifacts", 0, 0)
     meta = artifacts.volatile_meta(started, argv or [], path)
     written = artifacts.write_run(result, out, meta=meta)
     doc = artifacts.read_run(written.path)

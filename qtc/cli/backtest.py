@@ -1,4 +1,8 @@
-"""`qtc backtest FILE`: run a strategy on the lake, print a summary, write the artifact."""
+"""`qtc backtest FILE`: run a strategy on the lake, print a summary, write the artifact.
+
+On a terminal, a run that takes over a second shows transient stage progress on stderr
+(not with `--format json`, nor when stderr is redirected).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from qtc.cli.data import LakeOpt
-from qtc.cli.options import AsOfOpt, FormatOpt, OutputFormat, SetOpt, StrictOpt
+from qtc.cli.options import FormatOpt, OutputFormat, RunAsOfOpt, SetOpt, StrictOpt
 from qtc.cli.report import QuantstatsOpt
 
 ROWS: tuple[tuple[str, str, str], ...] = (
@@ -36,7 +40,7 @@ def backtest(
         bool, typer.Option("--force", help="Re-run even if an identical run exists.")
     ] = False,
     strict: StrictOpt = False,
-    as_of: AsOfOpt = None,
+    as_of: RunAsOfOpt = None,
     report: Annotated[
         bool, typer.Option("--report", help="Also write the HTML report next to the artifact.")
     ] = False,
@@ -52,16 +56,18 @@ def backtest(
 
     ref = lake_for_reading(lake)
     when = dt.date.fromisoformat(as_of) if as_of else None
-    outcome = api_run.backtest(
-        file,
-        lake=ref,
-        overrides=set_,
-        out=out,
-        as_of=when,
-        force=force,
-        strict=strict,
-        argv=["qtc", *sys.argv[1:]],
-    )
+    with console.stage_progress(enabled=fmt is not OutputFormat.json) as progress:
+        outcome = api_run.backtest(
+            file,
+            lake=ref,
+            overrides=set_,
+            out=out,
+            as_of=when,
+            force=force,
+            strict=strict,
+            argv=["qtc", *sys.argv[1:]],
+            progress=progress,
+        )
     page = api_run.report(outcome.run_dir, quantstats=quantstats) if report else None
     if fmt is OutputFormat.json:
         console.print_json({**_as_json(outcome), "report": str(page) if page else None})

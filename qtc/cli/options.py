@@ -76,6 +76,16 @@ AsOfOpt = Annotated[
     ),
 ]
 
+RunAsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Date the plan is made for (YYYY-MM-DD); default: the lake's last date.",
+        callback=_checked_date,
+    ),
+]
+"""`--as-of` of commands that run on the lake (a run is reproducible for a given lake)."""
+
 
 def today() -> dt.date:
     """Today's date: the only clock read of a command (tests pin it here)."""

@@ -73,7 +73,8 @@ def trading_days_between(start: dt.date, end: dt.date) -> int:
 
     if end <= start:
         return 0
-    return int(np.busday_count(start + dt.timedelta(days=1), end + dt.timedelta(days=1)))
+    day = np.timedelta64(1, "D")  # numpy dates go past 9999-12-31; datetime.date does not
+    return int(np.busday_count(np.datetime64(start) + day, np.datetime64(end) + day))
 
 
 def reference_date(kind: str, as_of: dt.date, today: dt.date) -> dt.date:

@@ -104,7 +104,8 @@ def live_targets(
     import numpy as np
 
     from qtc.pipeline import factors
-    from qtc.pipeline.runner import STAGES, RunContext
+    from qtc.pipeline.names import check_names
+    from qtc.pipeline.runner import STAGES, RunContext, used_factors
 
     calendar = lake.calendar(None, as_of)
     if not len(calendar):
@@ -117,6 +118,7 @@ def live_targets(
             f"live date {last} is before the strategy's data.start {start}",
             hint="pass a later --as-of or an earlier data.start",
         )
+    check_names(plan, lake, used_factors(plan), [])
     run = live_plan(plan, last)
     ctx = RunContext(
         plan=run, lake=lake, cache=cache if cache is not None else factors.FactorCache()

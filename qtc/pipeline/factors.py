@@ -10,6 +10,10 @@ Semantics and units of each kind are documented on its function:
 beta, garch_vol) and `qtc.pipeline.factors_fundamental` (value, quality,
 growth, size). nanobook is reached only through `qtc.pipeline.indicators`.
 
+Only factors that change the result are computed: `used_factors` keeps those with a
+non-zero weight in the resolved `scoring.weights` (no other stage reads factors), so a
+declared but unweighted factor costs nothing.
+
 `FactorCache` keeps computed panels keyed by the factor's canonical JSON
 without its `name`, so renamed copies of one factor, and the many strategy
 variants of a sweep over one panel, compute it once. Cached arrays are
@@ -19,7 +23,7 @@ read-only: copy before modifying in place.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +48,7 @@ from qtc.pipeline import factors_fundamental as fundamental
 from qtc.pipeline import factors_price as price
 from qtc.pipeline.factors_fundamental import FundamentalsSource, lake_fundamentals
 from qtc.pipeline.panel import Panel
+from qtc.pipeline.progress import Tick
 
 __all__ = [
     "FactorCache",
@@ -52,6 +57,7 @@ __all__ = [
     "compute_factors",
     "factor_key",
     "lake_fundamentals",
+    "used_factors",
 ]
 
 FUNDAMENTAL_KINDS = (ValueFactor, QualityFactor, GrowthFactor, SizeFactor)
@@ -69,6 +75,22 @@ def factor_key(spec: FactorSpec) -> str:
     """
     fields = spec.model_dump(mode="json", exclude={"name"})
     return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+
+
+def used_factors(
+    specs: Sequence[FactorSpec], weights: Mapping[str, float]
+) -> tuple[FactorSpec, ...]:
+    """The factors a run must compute: those with a non-zero composite weight.
+
+    Args:
+        specs: The declared factors, in file order.
+        weights: The resolved composite weights (`Score.factor_weights`: the file's
+            `scoring.weights`, or weight 1 for every factor when it is empty).
+
+    Returns:
+        The factors whose weight is non-zero, in file order.
+    """
+    return tuple(f for f in specs if weights.get(f.name, 0.0) != 0.0)
 
 
 def compute_factor(
@@ -281,6 +303,7 @@ def compute_factors(
     cache: FactorCache | None = None,
     fundamentals: Callable[[str, int], FundamentalsSource] | None = None,
     dates_needed: np.ndarray | None = None,
+    tick: Tick | None = None,
 ) -> dict[str, np.ndarray]:
     """Compute every factor of a strategy on a panel.
 
@@ -296,6 +319,7 @@ def compute_factors(
         dates_needed: (T,) bool rows whose values are wanted (e.g. the signal
             dates), or None for all. Only expensive kinds (garch_vol) use it to
             skip work, leaving other rows NaN.
+        tick: Called with `(done, total)` after each factor (progress).
 
     Returns:
         Factor name -> read-only (T, N) float64; the value on date t uses only
@@ -309,7 +333,7 @@ def compute_factors(
         cache = FactorCache()
     sources: dict[tuple[str, int], FundamentalsSource] = {}
     out: dict[str, np.ndarray] = {}
-    for spec in specs:
+    for done, spec in enumerate(specs, start=1):
         if spec.name in out:
             raise QtcError(f"duplicate factor name {spec.name!r}")
         source = None
@@ -319,4 +343,6 @@ def compute_factors(
                 sources[pair] = fundamentals(*pair)
             source = sources[pair]
         out[spec.name] = cache.get_or_compute(spec, panel, source, dates_needed=dates_needed)
+        if tick is not None:
+            tick(done, len(specs))
     return out

@@ -4,6 +4,13 @@ Each stage function takes its spec and the context, reads what it requires
 and sets what it produces (see each module's docstring). `write_artifacts` is
 not run here: writing is the outputs layer's job (`qtc.outputs.artifacts`),
 called by the API with the `RunResult`.
+
+Before any data is read, the plan's symbols, sectors and benchmarks are checked
+against the lake (`qtc.pipeline.names`). Only factors with a non-zero composite
+weight are loaded for and computed (`factors.used_factors`). Rebalances that
+select nothing are explained by the first step that left no symbol
+(`qtc.pipeline.empty`). An optional `Progress` callback hears each stage start
+and the steps of long loops (`qtc.pipeline.progress`).
 """
 
 from __future__ import annotations
@@ -30,12 +37,15 @@ from qtc.compile.stages import (
 )
 from qtc.errors import QtcError
 from qtc.lake.reader import Lake
-from qtc.manifest.factors import AtrFactor, BetaFactor, FundamentalFactor
+from qtc.manifest.factors import AtrFactor, BetaFactor, FactorSpec, FundamentalFactor
 from qtc.manifest.universe import SymbolsUniverse
 from qtc.pipeline import caps, engine, factors, schedule, scoring, selection, sizing, universe
 from qtc.pipeline.data import load_data
+from qtc.pipeline.empty import EmptyInput, explain_empty
 from qtc.pipeline.metrics import MetricsInput, compute_metrics
+from qtc.pipeline.names import check_names
 from qtc.pipeline.panel import Panel
+from qtc.pipeline.progress import Progress, no_progress, ticker
 
 
 @dataclass
@@ -47,10 +57,12 @@ class RunContext:
     cache: factors.FactorCache
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    progress: Progress = no_progress
     panel: Panel | None = None
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     exec_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     eligible: np.ndarray | None = None
+    universe_steps: list[universe.UniverseStep] = field(default_factory=list)
     factor_values: dict[str, np.ndarray] = field(default_factory=dict)
     scores: np.ndarray | None = None
     selected: np.ndarray | None = None
@@ -100,19 +112,53 @@ class RunResult:
         return out
 
 
-def run_plan(plan: Plan, lake: Lake, *, cache: factors.FactorCache | None = None) -> RunResult:
-    """Run every stage of a plan on the lake (artifacts are written by the caller)."""
+def run_plan(
+    plan: Plan,
+    lake: Lake,
+    *,
+    cache: factors.FactorCache | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run every stage of a plan on the lake (artifacts are written by the caller).
+
+    Args:
+        plan: The plan.
+        lake: The lake to read.
+        cache: Factor cache shared with other runs on the same panel.
+        progress: Hears `(stage, 0, 0)` as each stage starts and `(stage, done, total)`
+            inside long loops (factors, optimizer sizing).
+
+    Returns:
+        The run's result.
+
+    Raises:
+        UserError: If a symbol, sector or benchmark of the plan is not in the lake, or
+            the window has no data.
+        QtcError: If the run fails.
+    """
     ctx = RunContext(
-        plan=plan, lake=lake, cache=cache if cache is not None else factors.FactorCache()
+        plan=plan,
+        lake=lake,
+        cache=cache if cache is not None else factors.FactorCache(),
+        progress=progress or no_progress,
     )
+    check_names(plan, lake, used_factors(plan), ctx.warnings)
     for spec in plan.stages:
         step = STAGES.get(spec.stage)
         if step is None:
             continue
+        ctx.progress(spec.stage, 0, 0)
         began = time.perf_counter()
         step(spec, ctx)
         ctx.timings[spec.stage] = time.perf_counter() - began
     return _result(ctx)
+
+
+def used_factors(plan: Plan) -> tuple[FactorSpec, ...]:
+    """The plan's factors with a non-zero composite weight (the only ones computed)."""
+    specs = plan.stage("compute_factors").factors  # type: ignore[union-attr]
+    weights = plan.stage("score").factor_weights  # type: ignore[union-attr]
+    return factors.used_factors(specs, weights)
 
 
 def _load(spec: Any, ctx: RunContext) -> None:
@@ -121,7 +167,7 @@ def _load(spec: Any, ctx: RunContext) -> None:
     plan = ctx.plan
     uni = plan.stage("select_universe").universe  # type: ignore[union-attr]
     wanted = list(uni.symbols) if isinstance(uni, SymbolsUniverse) else None
-    specs = plan.stage("compute_factors").factors  # type: ignore[union-attr]
+    specs = used_factors(plan)
     ohlc = any(isinstance(f, AtrFactor) for f in specs)
     others = tuple(f.benchmark for f in specs if isinstance(f, BetaFactor) and f.benchmark)
     raw = uni.min_price > 0 or any(isinstance(f, FundamentalFactor) for f in specs)
@@ -142,21 +188,26 @@ def _universe(spec: Any, ctx: RunContext) -> None:
     """SelectUniverse. Requires: `panel`, `rows`. Produces: `eligible` (R, N) bool."""
     assert isinstance(spec, SelectUniverse)
     panel = ctx.need_panel()
-    ctx.eligible = universe.select_universe(spec, panel, ctx.rows, ctx.lake, ctx.warnings)
+    ctx.universe_steps = universe.universe_steps(spec, panel, ctx.rows, ctx.lake, ctx.warnings)
+    ctx.eligible = universe.eligible_mask(ctx.universe_steps, panel, ctx.rows)
 
 
 def _factors(spec: Any, ctx: RunContext) -> None:
-    """ComputeFactors. Requires: `panel` (+ fundamentals). Produces: `factor_values` (T, N)."""
+    """ComputeFactors. Requires: `panel` (+ fundamentals). Produces: `factor_values` (T, N).
+
+    Only the factors with a non-zero composite weight are computed.
+    """
     assert isinstance(spec, ComputeFactors)
     panel = ctx.need_panel()
     needed = np.zeros(len(panel.dates), bool)
     needed[ctx.rows] = True
     ctx.factor_values = factors.compute_factors(
-        spec.factors,
+        used_factors(ctx.plan),
         panel,
         cache=ctx.cache,
         fundamentals=lambda pit, lag: factors.lake_fundamentals(ctx.lake, pit, lag),
         dates_needed=needed,
+        tick=ticker(ctx.progress, spec.stage),
     )
 
 
@@ -171,19 +222,33 @@ def _score(spec: Any, ctx: RunContext) -> None:
 
 
 def _select(spec: Any, ctx: RunContext) -> None:
-    """Select. Requires: `scores`. Produces: `selected` (R, N) bool."""
-    assert isinstance(spec, Select) and ctx.scores is not None
+    """Select. Requires: `scores`. Produces: `selected` (R, N) bool (+ why some are empty)."""
+    assert isinstance(spec, Select) and ctx.scores is not None and ctx.eligible is not None
     ctx.selected = selection.select(spec.selection, ctx.scores)
-    empty = int((~ctx.selected.any(axis=1)).sum())
-    if empty:
-        ctx.warnings.append(f"{empty} rebalance(s) selected nothing (held cash)")
+    score = ctx.plan.stage("score")
+    assert isinstance(score, Score)
+    ctx.warnings += explain_empty(
+        EmptyInput(
+            dates=ctx.need_panel().dates,
+            rows=ctx.rows,
+            steps=ctx.universe_steps,
+            eligible=ctx.eligible,
+            factors=ctx.factor_values,
+            score=score,
+            scores=ctx.scores,
+            selection=spec.selection,
+            selected=ctx.selected,
+        )
+    )
 
 
 def _size(spec: Any, ctx: RunContext) -> None:
     """Size. Requires: `selected`, daily returns. Produces: `targets` (R, N) weights."""
     assert isinstance(spec, Size) and ctx.selected is not None
     panel = ctx.need_panel()
-    weights, notes = sizing.size_with_notes(spec.sizing, ctx.selected, panel.returns(), ctx.rows)
+    weights, notes = sizing.size_with_notes(
+        spec.sizing, ctx.selected, panel.returns(), ctx.rows, tick=ticker(ctx.progress, spec.stage)
+    )
     ctx.targets = weights
     ctx.warnings += notes
 

@@ -64,6 +64,7 @@ from qtc.manifest.sizing import (
     RiskParitySizing,
     SizingSpec,
 )
+from qtc.pipeline.progress import Tick
 
 RETURN_SCALE = 100.0
 """Returns are handed to riskfolio in percent (see the module docstring)."""
@@ -85,7 +86,12 @@ def size(
 
 
 def size_with_notes(
-    spec: SizingSpec, selected: np.ndarray, returns: np.ndarray, signal_rows: np.ndarray
+    spec: SizingSpec,
+    selected: np.ndarray,
+    returns: np.ndarray,
+    signal_rows: np.ndarray,
+    *,
+    tick: Tick | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Size the selected names at every rebalance.
 
@@ -94,6 +100,8 @@ def size_with_notes(
         selected: (R, N) bool, the names chosen at each of R rebalances.
         returns: (T, N) daily simple returns, NaN where missing.
         signal_rows: (R,) int, the row in `returns` of each rebalance's signal date.
+        tick: Called with `(done, R)` after each rebalance of an optimizer kind (the
+            slow ones; progress).
 
     Returns:
         `(weights, notes)`: (R, N) float64 long-only weights, 0 where not selected, each
@@ -111,7 +119,7 @@ def size_with_notes(
     elif isinstance(spec, InverseVolSizing):
         weights = _inverse_vol(sel, rets, rows, spec.lookback, log)
     else:
-        weights = _optimized(spec, sel, rets, rows, log)
+        weights = _optimized(spec, sel, rets, rows, log, tick)
     return weights, log.render()
 
 
@@ -164,34 +172,54 @@ def _inverse_vol(
 
 
 def _optimized(
-    spec: _Optimizer, sel: np.ndarray, rets: np.ndarray, rows: np.ndarray, log: _Log
+    spec: _Optimizer,
+    sel: np.ndarray,
+    rets: np.ndarray,
+    rows: np.ndarray,
+    log: _Log,
+    tick: Tick | None,
 ) -> np.ndarray:
     """Run the riskfolio optimizer once per rebalance on the names with a full window."""
     out = np.zeros(sel.shape)
-    for r in range(sel.shape[0]):
+    total = sel.shape[0]
+    for r in range(total):
         cols = np.flatnonzero(sel[r])
-        if cols.size == 0:
-            continue
-        est = _window(rets, int(rows[r]), cols, spec.lookback, log, r)
-        if est is None:
-            out[r, cols] = 1.0 / cols.size
-            continue
-        win, _, usable = est
-        names = cols[usable]
-        if names.size == 1:
-            out[r, names] = 1.0
-            continue
-        if isinstance(spec, MaxSharpeSizing) and (win[:, usable].mean(axis=0) <= 0).all():
-            out[r, names] = 1.0 / names.size
-            log.fallback(r, "max-Sharpe undefined: no positive mean return in the window")
-            continue
-        weights, failure = _solve(spec, win[:, usable] * RETURN_SCALE)
-        if weights is None:
-            out[r, names] = 1.0 / names.size
-            log.fallback(r, failure)
-        else:
-            out[r, names] = weights
+        if cols.size:
+            _optimize_row(spec, out[r], cols, rets, int(rows[r]), log, r)
+        if tick is not None:
+            tick(r + 1, total)
     return out
+
+
+def _optimize_row(
+    spec: _Optimizer,
+    out: np.ndarray,
+    cols: np.ndarray,
+    rets: np.ndarray,
+    row: int,
+    log: _Log,
+    r: int,
+) -> None:
+    """Write one rebalance's weights into `out` (its (N,) row), falling back to equal."""
+    est = _window(rets, row, cols, spec.lookback, log, r)
+    if est is None:
+        out[cols] = 1.0 / cols.size
+        return
+    win, _, usable = est
+    names = cols[usable]
+    if names.size == 1:
+        out[names] = 1.0
+        return
+    if isinstance(spec, MaxSharpeSizing) and (win[:, usable].mean(axis=0) <= 0).all():
+        out[names] = 1.0 / names.size
+        log.fallback(r, "max-Sharpe undefined: no positive mean return in the window")
+        return
+    weights, failure = _solve(spec, win[:, usable] * RETURN_SCALE)
+    if weights is None:
+        out[names] = 1.0 / names.size
+        log.fallback(r, failure)
+    else:
+        out[names] = weights
 
 
 def _window(

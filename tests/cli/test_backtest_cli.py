@@ -7,8 +7,12 @@ example strategy on the full demo market and on the real-data lake.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import sys
+import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,6 +23,11 @@ from tests.conftest import REPO, stable
 
 WINDOW = ["--set", "data.start=2007-01-02", "--set", "data.end=2010-12-30"]
 EXAMPLES = sorted(p.name for p in (REPO / "strategies").glob("*.toml"))
+OPTIMIZER_EXAMPLES = {"low_vol.toml", "regime_overlay.toml", "sector_neutral.toml"}
+"""Examples sized by an optimizer at every rebalance (10-15 s each over their whole window)."""
+NOT_IN_THE_DEMO_MARKET = {"rsi_reversion.toml"}
+"""Examples whose `universe.symbols` the synthetic demo market does not have (exit 2)."""
+PROGRESS_TEXT = ("load data", "compute factors", "select universe", "run engine", "\x1b", "⠋")
 
 
 @pytest.fixture(scope="module")
@@ -138,11 +147,72 @@ def test_user_errors_exit_2(qtc: Callable[..., Result], demo_lake: Path, tmp_pat
     assert "Traceback" not in window.output
 
 
+def test_names_the_lake_lacks_are_user_errors(
+    qtc: Callable[..., Result], demo_lake: Path, tmp_path: Path
+) -> None:
+    args = ["backtest", "strategies/momentum_us.toml", "--lake", str(demo_lake)]
+    args += ["--out", str(tmp_path), *WINDOW]
+    symbols = qtc(
+        *args, "--set", "universe.kind=symbols", "--set", 'universe.symbols=["ZZZZ"]',
+        "--set", "selection.top_n=1", "--set", "selection.buffer=0",
+    )  # fmt: skip
+    assert symbols.exit_code == 2, symbols.output
+    assert "error: universe.symbols: 1 symbol is not in the lake: ZZZZ" in symbols.stderr
+    assert "the lake has 60 symbols" in symbols.stderr
+    sectors = qtc(*args, "--set", 'universe.sectors=["Not A Sector"]')
+    assert sectors.exit_code == 2, sectors.output
+    assert 'universe.sectors: 1 sector is not in the lake: "Not A Sector"' in sectors.stderr
+    assert "the lake's sectors are: " in sectors.stderr
+    for result in (symbols, sectors):
+        assert "Traceback" not in result.output and not (tmp_path / "momentum_us").exists()
+
+
+def test_no_progress_without_a_terminal(
+    qtc: Callable[..., Result], demo_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qtc.cli import console
+
+    # no delay: only the terminal check can keep progress off
+    monkeypatch.setattr(console, "stage_progress", partial(console.stage_progress, delay=0.0))
+    args = ["backtest", "strategies/momentum_us.toml", "--lake", str(demo_lake)]
+    short = ["--set", "data.start=2010-01-04", "--set", "data.end=2010-12-30"]
+    result = qtc(*args, "--out", str(tmp_path), *short, "--set", "sizing.kind=min_variance")
+    assert result.exit_code == 0, result.output
+    assert not any(text in result.stderr for text in PROGRESS_TEXT), result.stderr
+
+
+class Terminal(io.StringIO):
+    """A stderr that claims to be a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_display_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qtc.cli import console
+
+    shown = Terminal()
+    monkeypatch.setattr(sys, "stderr", shown)
+    with console.stage_progress(delay=0.0) as progress:
+        progress("size", 3, 10)
+        time.sleep(0.5)
+    assert "size" in shown.getvalue() and "3/10" in shown.getvalue()
+    for kwargs in ({"delay": 30.0}, {"enabled": False, "delay": 0.0}):
+        hidden = Terminal()
+        monkeypatch.setattr(sys, "stderr", hidden)
+        with console.stage_progress(**kwargs) as progress:  # type: ignore[arg-type]
+            progress("size", 3, 10)
+            time.sleep(0.2)
+        assert hidden.getvalue() == ""
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_every_example_runs_on_the_demo_market(
     qtc: Callable[..., Result], full_demo_lake: Path, tmp_path: Path, name: str
 ) -> None:
+    # the optimizer strategies run whole on the real lake (below); here, their last years
+    window = ["--set", "data.start=2019-01-02"] if name in OPTIMIZER_EXAMPLES else []
     result = qtc(
         "backtest",
         f"strategies/{name}",
@@ -152,7 +222,13 @@ def test_every_example_runs_on_the_demo_market(
         str(tmp_path),
         "--format",
         "json",
+        *window,
     )
+    if name in NOT_IN_THE_DEMO_MARKET:
+        # its mega-cap symbols are real tickers the synthetic market does not have
+        assert result.exit_code == 2, result.output
+        assert "universe.symbols: 20 symbols are not in the lake: AAPL, AMZN" in result.stdout
+        return
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)["metrics"]["strategy"]
     assert metrics["num_periods"] > 100

@@ -233,12 +233,13 @@ def test_a_broker_override_is_honoured_or_rejected(
 ) -> None:
     monkeypatch.setenv("QTC_STATE_DIR", str(tmp_path / "state"))
     out = tmp_path / "orders"
-    # rsi_reversion trades on alpaca: --broker paper starts from paper's defaults and the
+    # value_quality trades on ibkr: --broker paper starts from paper's defaults and the
     # --set applies to them (it was silently dropped)
     honoured = qtc(
-        "rebalance", "strategies/rsi_reversion.toml", "--broker", "paper", "--lake", str(demo),
+        "rebalance", "strategies/value_quality.toml", "--broker", "paper", "--lake", str(demo),
         "--out", str(out), "--as-of", "2010-06-30", "--dry-run", "--format", "json",
-        "--set", "broker.account=conf",
+        "--set", "broker.account=conf", "--set", "data.history_start=2005-01-03",
+        "--set", "data.start=2006-01-02",
     )  # fmt: skip
     assert honoured.exit_code == 0, honoured.output
     assert json.loads(honoured.stdout)["account"]["account_id"] == "conf"
@@ -273,3 +274,17 @@ def test_bad_options_are_usage_errors(
     result = qtc(*base, "--dry-run", *extra)
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output and not (tmp_path / "orders").exists()
+
+
+def test_symbols_the_lake_lacks_are_named_before_anything_is_planned(
+    qtc: Callable[..., Result], demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QTC_STATE_DIR", str(tmp_path / "state"))
+    # rsi_reversion's 20 real tickers are not in the synthetic demo market
+    result = qtc(
+        "rebalance", "strategies/rsi_reversion.toml", "--broker", "paper", "--lake", str(demo),
+        "--out", str(tmp_path / "orders"), "--as-of", "2010-06-30", "--dry-run",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "universe.symbols: 20 symbols are not in the lake: AAPL" in result.stderr
+    assert not (tmp_path / "orders").exists()
