@@ -232,7 +232,12 @@ def _data(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
         return ["data", "query", sql, "--lake", lake, *limit, *fmt]
     if which == "ingest":
         src = data.draw(box.paths())
-        mode = data.draw(st.sampled_from([[], ["--mode", "bogus"], ["--dataset", "nope"]]))
+        mode = data.draw(
+            st.one_of(
+                st.sampled_from([[], ["--mode", "bogus"], ["--dataset", "nope"]]),
+                BAD_NUMBERS.map(lambda n: ["--fundamentals-lag-days", n]),
+            )
+        )
         return ["data", "ingest", src, "--lake", str(box.root / "newlake"), *mode, *fmt]
     if which == "demo":
         return ["data", "demo", "--seed", data.draw(BAD_NUMBERS.filter(lambda n: n != "0")), *fmt]
@@ -275,7 +280,8 @@ def _live_tools(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]
     if which == "positions":
         return ["positions", "--broker", broker, *account, *fmt]
     if which == "kill":
-        return ["kill", "--broker", broker, *account, "--lake", str(box.lake), *fmt]
+        flatten = data.draw(st.sampled_from([[], ["--flatten"]]))  # asked: the input says no
+        return ["kill", "--broker", broker, *account, *flatten, "--lake", str(box.lake), *fmt]
     if which == "reconcile":
         extra = data.draw(st.one_of(st.just(set_values(data, keys)), BAD_DATES.map(
             lambda d: ["--as-of", d])))  # fmt: skip

@@ -8,6 +8,7 @@ Each example starts from a fresh copy of the sandbox.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -25,6 +26,9 @@ from tests.cli.fuzz_cases import COMMANDS, STRATEGY, Sandbox, problems, snapshot
 
 EXAMPLES = int(os.environ.get("QTC_FUZZ_EXAMPLES", "12"))
 """Examples per command family (`QTC_FUZZ_EXAMPLES=500 pytest ...` for a long run)."""
+
+TALLY = os.environ.get("QTC_FUZZ_TALLY")
+"""When set, a JSONL file that gets one line per case (`benchmarks/reliability.py`)."""
 
 
 def build_pristine(root: Path) -> None:
@@ -111,6 +115,10 @@ def run_case(pristine: Path, keys: list[str], family: str, data: st.DataObject) 
     before = snapshot(box.root)
     result = invoke(argv, box.root / "cwd")
     found = problems(argv, result, before, snapshot(box.root))
+    if TALLY:
+        record = {"family": family, "argv": argv, "exit": result.exit_code, "problems": found}
+        with open(TALLY, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
     assert not found, f"qtc {' '.join(argv)}\n{found}\n{getattr(result, 'output', '')[-2000:]}"
 
 
