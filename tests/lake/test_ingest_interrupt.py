@@ -62,6 +62,13 @@ def interrupt_after_staging(monkeypatch: pytest.MonkeyPatch, lake: Path) -> list
     return seen
 
 
+@pytest.fixture(autouse=True)
+def _ctrl_c_raises() -> None:
+    """Ctrl-C raises KeyboardInterrupt here even when pytest was started with SIGINT ignored
+    (a background job of a non-interactive shell); tests/conftest.py restores the handler."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def test_ctrl_c_mid_ingest_from_the_cli(
     qtc: Callable[..., Result],
     lake_copy: Path,
