@@ -92,25 +92,27 @@ def enforce(doc: Mapping[str, Any], checked: Recheck, *, today: dt.date, allow_s
             for c in r.checks
             if c.status == "FAIL"
         ] + [f"batch: {c.name}: {c.detail}" for c in checked.risk.batch if c.status == "FAIL"]
-        raise QtcError(
-            "the order plan fails its risk checks against the account now ("
-            + "; ".join(failed[:3])
-            + ("; ..." if len(failed) > 3 else "")
-            + "); nothing was sent",
+        raise _refusal(
+            "the order plan fails its risk checks against the account now",
+            failed,
+            3,
             hint="see the risk column; make a new plan with `--dry-run`",
         )
+
+
+NEW_PLAN = "make a new plan: `qtc rebalance FILE --broker B --dry-run`"
+
+
+def _refusal(what: str, items: list[str], shown: int, hint: str = NEW_PLAN) -> QtcError:
+    """`what (first items; ...); nothing was sent`."""
+    listed = "; ".join(items[:shown]) + ("; ..." if len(items) > shown else "")
+    return QtcError(f"{what} ({listed}); nothing was sent", hint=hint)
 
 
 def _refuse_moved(doc: Mapping[str, Any], positions: list[Position], account: Account) -> None:
     moved = positions_moved(dict(doc), positions, account)
     if moved:
-        raise QtcError(
-            "positions have moved since the order plan was made ("
-            + "; ".join(moved[:5])
-            + ("; ..." if len(moved) > 5 else "")
-            + "); nothing was sent",
-            hint="make a new plan: `qtc rebalance FILE --broker B --dry-run`",
-        )
+        raise _refusal("positions have moved since the order plan was made", moved, 5)
 
 
 def _rebuilt(doc: Mapping[str, Any], positions: list[Position]) -> list[PlannedOrder]:
@@ -147,13 +149,7 @@ def _refuse_different(planned: list[PlannedOrder], rebuilt: list[PlannedOrder]) 
             if abs(a.quantity - b.quantity) > QTY_TOLERANCE or a.price != b.price
         ]
     if differences:
-        raise QtcError(
-            "the order plan's orders are not the ones its targets give ("
-            + "; ".join(differences[:3])
-            + ("; ..." if len(differences) > 3 else "")
-            + "); nothing was sent",
-            hint="make a new plan: `qtc rebalance FILE --broker B --dry-run`",
-        )
+        raise _refusal("the order plan's orders are not the ones its targets give", differences, 3)
 
 
 def _current_prices(
