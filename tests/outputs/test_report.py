@@ -1,4 +1,5 @@
-"""The HTML report: snapshot, no network, determinism, edge runs, numbers vs run.json/quantstats.
+"""The HTML report: template data (snapshot), structure, no network, determinism, edge runs,
+numbers vs run.json/quantstats.
 
 Runs come from tests/outputs/conftest.py (a small synthetic demo lake, meta.json fixed).
 """
@@ -16,7 +17,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
-from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from qtc.errors import UserError
 from qtc.outputs.report import (
@@ -26,6 +26,7 @@ from qtc.outputs.report import (
     write_report,
 )
 from qtc.outputs.report_data import HEADLINE_ROWS, load_report_data
+from tests.conftest import stable
 
 SECTIONS = (
     "top",
@@ -53,13 +54,6 @@ EXTERNAL = re.compile(
 PPY = 252
 
 
-class HtmlSnapshot(SingleFileSnapshotExtension):
-    """Store the snapshot as a real .html file (open it in a browser to review)."""
-
-    file_extension = "html"
-    _write_mode = WriteMode.TEXT
-
-
 def masked(html: str) -> str:
     """The report with its only volatile element emptied."""
     return VOLATILE.sub(r"\1<!-- masked -->\2", html)
@@ -73,8 +67,54 @@ def metric_cells(html: str) -> dict[str, str]:
 # ---------------------------------------------------------------- snapshot, network, determinism
 
 
-def test_snapshot(rendered: dict[str, str], snapshot: Any) -> None:
-    assert masked(rendered["base"]) == snapshot(extension_class=HtmlSnapshot)
+def template_data(data: Any) -> dict[str, Any]:
+    """What the template receives, small enough to review: every figure and table, and the
+    daily series summarized (length, first and last value, extremes)."""
+    from dataclasses import asdict
+
+    def series(values: Any) -> dict[str, Any]:
+        arr = np.asarray(values, dtype=np.float64)
+        finite = arr[np.isfinite(arr)]
+        ends = [float(arr[0]), float(arr[-1])] if arr.size else []
+        extremes = [float(finite.min()), float(finite.max())] if finite.size else []
+        return {"n": int(arr.size), "first_last": ends, "min_max": extremes}
+
+    s = data.series
+    return stable(
+        {
+            "title": [data.strategy_name, data.description, data.run_id, data.benchmark_symbol],
+            "window": data.window,
+            "initial_cash": data.initial_cash,
+            "final_equity": data.final_equity,
+            "headline": data.headline,
+            "details": data.details,
+            "series": {
+                "dates": [str(s.dates[0]), str(s.dates[-1]), len(s.dates)],
+                **{k: series(getattr(s, k)) for k in ("equity", "bench_equity", "drawdown",
+                                                      "exposure", "holdings", "turnover_month")},
+                **{k: series(v) for k, v in sorted(s.rolling.items())},
+                "sectors": s.sector_names,
+            },
+            "drawdowns": [asdict(d) for d in data.drawdowns],
+            "monthly": {str(y): [None if math.isnan(v) else v for v in row]
+                        for y, row in zip(data.monthly_years, data.monthly.tolist(), strict=True)},
+            "annual": [asdict(a) for a in data.annual],
+            "top_average": [asdict(h) for h in data.top_average],
+            "top_latest": [asdict(h) for h in data.top_latest],
+            "contributors": [asdict(h) for h in data.contributors],
+            "detractors": [asdict(h) for h in data.detractors],
+            "contribution": [data.contribution_total, data.return_sum, data.cost_drag],
+            "events": data.events,
+            "warnings": data.warnings,
+            "plan_tree": asdict(data.plan_tree),
+            "provenance": data.provenance,
+        }
+    )  # fmt: skip
+
+
+def test_template_data(base_run: Path, snapshot: Any) -> None:
+    """The report's figures, reviewed as data (the page itself is checked structurally)."""
+    assert template_data(load_report_data(base_run)) == snapshot
 
 
 def test_no_external_reference(rendered: dict[str, str]) -> None:
