@@ -48,14 +48,13 @@ def backtest(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Run a strategy on the lake and write runs/<strategy>/<run id>/ (reused when identical)."""
-    import datetime as dt
-
     from qtc import api_run
     from qtc.cli import console
     from qtc.cli.data import lake_for_reading
+    from qtc.cli.options import parse_date
 
     ref = lake_for_reading(lake)
-    when = dt.date.fromisoformat(as_of) if as_of else None
+    when = parse_date(as_of) if as_of else None
     with console.stage_progress(enabled=fmt is not OutputFormat.json) as progress:
         outcome = api_run.backtest(
             file,

@@ -63,6 +63,7 @@ class Lake:
         self.catalog: Catalog = read_catalog(self.path)
         self._calendar: np.ndarray | None = None
         self._last_dates: pl.DataFrame | None = None
+        self._benchmark_symbols: list[str] | None = None
         self._verified: set[str] = set()
         self._bytes_verified: set[str] = set()
 
@@ -343,13 +344,17 @@ class Lake:
             UserError: If the lake has no such benchmark.
         """
         cols = _check_columns(columns, BAR_COLUMNS, "benchmarks")
-        listed = self.scan("benchmarks").select(pl.col("symbol").unique())
-        known = self.collect("benchmarks", listed)["symbol"]
-        if symbol not in set(known.to_list()):
-            raise UserError(
-                f"no benchmark {symbol!r} in the lake; available: {', '.join(sorted(known))}"
-            )
+        known = self.benchmark_symbols()
+        if symbol not in known:
+            raise UserError(f"no benchmark {symbol!r} in the lake; available: {', '.join(known)}")
         return self.bars("benchmarks", [symbol], start, end, cols)
+
+    def benchmark_symbols(self) -> list[str]:
+        """The symbols of the `benchmarks` dataset, sorted (read once per `Lake`)."""
+        if self._benchmark_symbols is None:
+            listed = self.scan("benchmarks").select(pl.col("symbol").unique())
+            self._benchmark_symbols = sorted(self.collect("benchmarks", listed)["symbol"])
+        return self._benchmark_symbols
 
     def last_dates(self) -> pl.DataFrame:
         """Return each symbol's first and last date in `prices` and its row count.

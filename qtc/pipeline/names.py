@@ -119,8 +119,7 @@ def _check_exclude(exclude: list[str], known: set[str], warnings: list[str]) -> 
 
 def _check_benchmark(symbol: str, key: str, lake: Lake) -> None:
     """A benchmark must be in the lake's `benchmarks` dataset."""
-    frame = lake.collect("benchmarks", lake.scan("benchmarks").select(pl.col("symbol").unique()))
-    available = sorted(frame["symbol"].to_list())
+    available = lake.benchmark_symbols()
     if symbol in available:
         return
     raise UserError(

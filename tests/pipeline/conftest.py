@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+TINY_AS_OF = dt.date(2007, 1, 2)
+"""The as-of date of plans run on `tiny_lake` (after its last day)."""
+
+
+def plan_from_text(folder: Path, text: str, name: str = "strategy.toml") -> Any:
+    """Write a strategy's TOML into `folder` and compile it for `tiny_lake` (a `Plan`)."""
+    from qtc.api import compile_file
+
+    path = folder / name
+    path.write_text(text)
+    return compile_file(path, as_of=TINY_AS_OF).plan
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,11 @@ where one step obviously empties some rebalances; the expected warning is writte
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qtc.api import compile_file
 from qtc.compile.stages import Score, SelectUniverse
 from qtc.lake.reader import Lake
 from qtc.manifest.scoring import ScoringSection, SelectionSection
@@ -23,6 +21,7 @@ from qtc.pipeline.panel import Panel
 from qtc.pipeline.runner import RunResult, run_plan
 from qtc.pipeline.scoring import score
 from qtc.pipeline.selection import select
+from tests.pipeline.conftest import plan_from_text
 
 DAYS = np.datetime64("2021-01-04", "D") + np.arange(6)
 NAN = np.nan
@@ -244,9 +243,8 @@ frequency = "monthly"
 
 def lake_run(tmp_path: Path, lake: Lake, *, min_price: float = 0.0) -> RunResult:
     first = lake.calendar()[0].astype("datetime64[D]")
-    path = tmp_path / "empty.toml"
-    path.write_text(LAKE_STRATEGY.format(start=first, min_price=min_price))
-    return run_plan(compile_file(path, as_of=dt.date(2007, 1, 2)).plan, lake)
+    text = LAKE_STRATEGY.format(start=first, min_price=min_price)
+    return run_plan(plan_from_text(tmp_path, text), lake)
 
 
 def test_on_a_lake_a_price_filter_empties_every_rebalance(tmp_path: Path, tiny_lake: Lake) -> None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from qtc.api import compile_file
 from qtc.compile.plan import Plan
 from qtc.errors import UserError
 from qtc.lake.reader import Lake
 from qtc.pipeline.runner import RunResult, run_plan
+from tests.pipeline.conftest import plan_from_text
 
 STRATEGY = """
 schema = 1
@@ -58,9 +57,8 @@ def plan(
     tmp_path: Path, universe: str, *, benchmark: str = "SPY", beta_weight: float = 0.0
 ) -> Plan:
     text = STRATEGY.format(universe=universe, benchmark=benchmark, beta_weight=beta_weight)
-    path = tmp_path / "names.toml"
-    path.write_text(text)
-    return compile_file(path, as_of=dt.date(2007, 1, 2)).plan
+    plan: Plan = plan_from_text(tmp_path, text)
+    return plan
 
 
 def run(tmp_path: Path, lake: Lake, universe: str, **kw: object) -> RunResult:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qtc.api import compile_file
 from qtc.lake.reader import Lake
 from qtc.pipeline import sizing
 from qtc.pipeline.runner import run_plan
+from tests.pipeline.conftest import plan_from_text
 
 STRATEGY = """
 schema = 1
@@ -68,9 +67,7 @@ STAGES = [
 
 def calls(tmp_path: Path, lake: Lake, sizing: str) -> tuple[list[tuple[str, int, int]], int]:
     """The progress calls of one run, and its number of rebalances."""
-    path = tmp_path / "progress.toml"
-    path.write_text(STRATEGY.format(sizing=sizing))
-    plan = compile_file(path, as_of=dt.date(2007, 1, 2)).plan
+    plan = plan_from_text(tmp_path, STRATEGY.format(sizing=sizing))
     seen: list[tuple[str, int, int]] = []
     result = run_plan(plan, lake, progress=lambda *call: seen.append(call))
     return seen, len(result.signal_dates)

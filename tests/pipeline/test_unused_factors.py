@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qtc.api import compile_file
 from qtc.compile.plan import Plan
 from qtc.lake.reader import Lake
 from qtc.manifest.factors import FactorSpec
 from qtc.pipeline import factors, runner
 from qtc.pipeline.panel import Panel
 from qtc.pipeline.runner import run_plan
+from tests.pipeline.conftest import plan_from_text
 
 HEAD = """
 schema = 1
@@ -72,9 +71,8 @@ frequency = "monthly"
 
 
 def plan(tmp_path: Path, extra: str, weights: str) -> Plan:
-    path = tmp_path / "unused.toml"
-    path.write_text(HEAD + extra + TAIL.format(weights=weights))
-    return compile_file(path, as_of=dt.date(2007, 1, 2)).plan
+    plan: Plan = plan_from_text(tmp_path, HEAD + extra + TAIL.format(weights=weights))
+    return plan
 
 
 @pytest.fixture
