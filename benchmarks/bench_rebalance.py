@@ -35,10 +35,10 @@ def qtc(args: list[str], state: Path) -> float:
     return time.perf_counter() - began
 
 
-def measure(lake: Path, runs: int) -> dict[str, list[float]]:
+def measure(lake: Path, runs: int, as_of: str) -> dict[str, list[float]]:
     """Times of each step over `runs` fresh state folders."""
     times: dict[str, list[float]] = {"--dry-run": [], "--yes": [], "reconcile": []}
-    common = ["--broker", "paper", "--lake", str(lake)]
+    common = ["--broker", "paper", "--lake", str(lake), "--as-of", as_of]
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             state, out = Path(tmp) / "state", ["--out", str(Path(tmp) / "orders")]
@@ -55,8 +55,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lake", type=Path, required=True)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--as-of",
+        default="2023-10-18",
+        help="the paper account replays this date (the shared data's last day); today the "
+        "signal would be stale and nothing would be sent",
+    )
     ns = parser.parse_args()
-    times = measure(ns.lake, ns.runs)
+    times = measure(ns.lake, ns.runs, ns.as_of)
     print("| step | median | min | max |\n|---|---|---|---|")
     for step, values in times.items():
         print(
