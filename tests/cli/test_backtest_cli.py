@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +28,11 @@ OPTIMIZER_EXAMPLES = {"low_vol.toml", "regime_overlay.toml", "sector_neutral.tom
 """Examples sized by an optimizer at every rebalance (10-15 s each over their whole window)."""
 NOT_IN_THE_DEMO_MARKET = {"rsi_reversion.toml"}
 """Examples whose `universe.symbols` the synthetic demo market does not have (exit 2)."""
+DIGESTS = REPO / "tests" / "cli" / "example_digests.json"
+"""sha256 of every example run's run.json and Parquet files on the demo and real lakes,
+recorded before issue 12's refactor (byte-identical artifacts across the reshaping).
+Re-record on purpose only: `QTC_RECORD_DIGESTS=1 uv run pytest tests/cli/test_backtest_cli.py -k every_example`.
+The digests hold on this machine's numpy build (SIMD sums differ in the last bit by CPU)."""
 PROGRESS_TEXT = ("load data", "compute factors", "select universe", "run engine", "\x1b", "⠋")
 
 
@@ -61,6 +67,19 @@ def hashes(folder: Path) -> dict[str, str]:
         for p in sorted(folder.iterdir())
         if p.name != "meta.json"
     }
+
+
+def check_digests(lake: str, name: str, out: Path) -> None:
+    """Compare the run's artifact digests with the recorded ones (or record them)."""
+    (run,) = [p for p in out.rglob("run.json")]
+    found = hashes(run.parent)
+    key = f"{lake}/{name}"
+    recorded = json.loads(DIGESTS.read_text()) if DIGESTS.exists() else {}
+    if os.environ.get("QTC_RECORD_DIGESTS") == "1":
+        recorded[key] = found
+        DIGESTS.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
+        return
+    assert found == recorded[key], f"{key}: artifacts differ from the recorded digests"
 
 
 def test_backtest_summary_and_artifact(
@@ -232,6 +251,7 @@ def test_every_example_runs_on_the_demo_market(
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)["metrics"]["strategy"]
     assert metrics["num_periods"] > 100
+    check_digests("demo", name, tmp_path)
 
 
 @pytest.mark.slow
@@ -256,3 +276,4 @@ def test_every_example_runs_on_the_real_lake(
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["metrics"]["strategy"]["num_periods"] > 100
+    check_digests("real", name, tmp_path)
