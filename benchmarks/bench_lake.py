@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from qtc.lake.demo import build_demo_lake
-from qtc.lake.ingest import ingest_shared_dataset
-from qtc.lake.reader import Lake
+from qtc.lake.demo.build import build_demo_lake
+from qtc.lake.ingest.ingest import ingest_shared_dataset
+from qtc.lake.read.reader import Lake
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"

@@ -114,7 +114,7 @@ def query(lake: LakeRef, sql: str, *, limit: int) -> dict[str, Any]:
 
 def rebuild_demo(seed: int) -> dict[str, Any]:
     """Rebuild the synthetic demo market in the cache (replacing the old one)."""
-    from qtc.lake.demo import build_demo_lake
+    from qtc.lake.demo.build import build_demo_lake
     from qtc.lake.resolve import demo_lake_path
 
     path = demo_lake_path(seed)

@@ -25,35 +25,35 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qtc.lake.catalog import Catalog, DatasetEntry, read_catalog
-    from qtc.lake.check import check_lake
-    from qtc.lake.demo import build_demo_lake
+    from qtc.lake.demo.build import build_demo_lake
     from qtc.lake.guard import LakeDamagedError
-    from qtc.lake.ingest import IngestReport, ingest_prices, ingest_shared_dataset
-    from qtc.lake.reader import Lake
+    from qtc.lake.ingest.check import check_lake
+    from qtc.lake.ingest.ingest import IngestReport, ingest_prices, ingest_shared_dataset
+    from qtc.lake.ingest.validate import CheckConfig, Finding, LakeValidationError, check_prices
+    from qtc.lake.read.reader import Lake
     from qtc.lake.resolve import demo_lake_path, ensure_demo_lake, resolve_lake
     from qtc.lake.schema import DATASETS, FUNDAMENTAL_FIELDS
-    from qtc.lake.validate import CheckConfig, Finding, LakeValidationError, check_prices
 
 _EXPORTS: dict[str, str] = {
     "Catalog": "qtc.lake.catalog",
     "DatasetEntry": "qtc.lake.catalog",
     "read_catalog": "qtc.lake.catalog",
-    "check_lake": "qtc.lake.check",
-    "build_demo_lake": "qtc.lake.demo",
+    "check_lake": "qtc.lake.ingest.check",
+    "build_demo_lake": "qtc.lake.demo.build",
     "LakeDamagedError": "qtc.lake.guard",
-    "IngestReport": "qtc.lake.ingest",
-    "ingest_prices": "qtc.lake.ingest",
-    "ingest_shared_dataset": "qtc.lake.ingest",
-    "Lake": "qtc.lake.reader",
+    "IngestReport": "qtc.lake.ingest.ingest",
+    "ingest_prices": "qtc.lake.ingest.ingest",
+    "ingest_shared_dataset": "qtc.lake.ingest.ingest",
+    "Lake": "qtc.lake.read.reader",
     "demo_lake_path": "qtc.lake.resolve",
     "ensure_demo_lake": "qtc.lake.resolve",
     "resolve_lake": "qtc.lake.resolve",
     "DATASETS": "qtc.lake.schema",
     "FUNDAMENTAL_FIELDS": "qtc.lake.schema",
-    "CheckConfig": "qtc.lake.validate",
-    "Finding": "qtc.lake.validate",
-    "LakeValidationError": "qtc.lake.validate",
-    "check_prices": "qtc.lake.validate",
+    "CheckConfig": "qtc.lake.ingest.validate",
+    "Finding": "qtc.lake.ingest.validate",
+    "LakeValidationError": "qtc.lake.ingest.validate",
+    "check_prices": "qtc.lake.ingest.validate",
 }
 
 __all__ = [

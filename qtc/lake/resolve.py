@@ -1,6 +1,6 @@
 """Finding the lake: `--lake`, then `QTC_LAKE`, then `./lake`, else the demo lake.
 
-The demo lake is a SYNTHETIC market (see `qtc.lake.demo`) built once into the
+The demo lake is a SYNTHETIC market (see `qtc.lake.demo.build`) built once into the
 user cache folder, `<cache>/demo-lake-v1-seed<seed>`, where `<cache>` is
 `$QTC_CACHE_DIR` when set, else platformdirs' user cache dir for `qtc`
 (`~/.cache/qtc` on Linux). The origin returned with the path lets the CLI say
@@ -70,7 +70,7 @@ def ensure_demo_lake(seed: int = DEMO_SEED, env: Mapping[str, str] | None = None
         QtcError: If the demo lake cannot be built.
     """
     # Imported here: resolving a lake must not import numpy/polars unless a demo is built.
-    from qtc.lake.demo import build_demo_lake
+    from qtc.lake.demo.build import build_demo_lake
 
     path = demo_lake_path(seed, env)
     if (path / CATALOG_FILE).is_file():

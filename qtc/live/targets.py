@@ -25,7 +25,7 @@ from qtc.errors import QtcError, UserError
 
 if TYPE_CHECKING:
     from qtc.compile.plan import Plan
-    from qtc.lake.reader import Lake
+    from qtc.lake.read.reader import Lake
     from qtc.pipeline.factors import FactorCache
 
 LIVE_STAGES = (

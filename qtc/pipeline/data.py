@@ -14,7 +14,7 @@ import numpy as np
 
 from qtc.compile.stages import LoadData
 from qtc.errors import UserError
-from qtc.lake.reader import Lake
+from qtc.lake.read.reader import Lake
 from qtc.pipeline.panel import Panel
 
 PRICE_COLUMNS = ("adj_close",)

@@ -6,7 +6,7 @@ known on date t" for a dates x symbols grid. Field names are the lake's
 the same line item of the previous fiscal year, as known on the same date.
 
 `LakeFundamentals` implements it over the lake's `fundamentals` dataset with
-the lake's own point-in-time rules (`qtc.lake.pit.latest_rows`: a report is
+the lake's own point-in-time rules (`qtc.lake.read.pit.latest_rows`: a report is
 visible from its visibility date on, a late restatement of an older fiscal
 year never replaces a newer year, same-day ties go to the higher fiscal year
 then the preferred source). The visibility date is `publish_date + lag_days`
@@ -29,13 +29,13 @@ import numpy as np
 import polars as pl
 
 from qtc.errors import QtcError
-from qtc.lake.pit import SOURCE_RANK, latest_rows
+from qtc.lake.read.pit import SOURCE_RANK, latest_rows
 from qtc.lake.schema import FUNDAMENTAL_FIELDS
 from qtc.manifest.factors import GrowthFactor, QualityFactor, SizeFactor, ValueFactor
 from qtc.pipeline.panel import Panel
 
 if TYPE_CHECKING:
-    from qtc.lake.reader import Lake
+    from qtc.lake.read.reader import Lake
 
 PREV_SUFFIX = "__prev"
 """Field-name suffix for the previous fiscal year's value (`revenue__prev`)."""

@@ -23,7 +23,7 @@ import polars as pl
 
 from qtc.compile.plan import Plan
 from qtc.errors import UserError
-from qtc.lake.reader import Lake
+from qtc.lake.read.reader import Lake
 from qtc.manifest.factors import BetaFactor, FactorSpec
 from qtc.manifest.universe import SymbolsUniverse, UniverseSpec
 

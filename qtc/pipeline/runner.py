@@ -36,7 +36,7 @@ from qtc.compile.stages import (
     Size,
 )
 from qtc.errors import QtcError
-from qtc.lake.reader import Lake
+from qtc.lake.read.reader import Lake
 from qtc.manifest.factors import AtrFactor, BetaFactor, FactorSpec, FundamentalFactor
 from qtc.manifest.universe import SymbolsUniverse
 from qtc.pipeline import caps, engine, factors, schedule, scoring, selection, sizing, universe

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from qtc.compile.stages import SelectUniverse
-from qtc.lake.reader import Lake
+from qtc.lake.read.reader import Lake
 from qtc.manifest.universe import IndexMembersUniverse, SymbolsUniverse, UniverseSpec
 from qtc.pipeline.panel import Panel
 

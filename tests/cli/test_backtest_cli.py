@@ -31,7 +31,8 @@ NOT_IN_THE_DEMO_MARKET = {"rsi_reversion.toml"}
 DIGESTS = REPO / "tests" / "cli" / "example_digests.json"
 """sha256 of every example run's run.json and Parquet files on the demo and real lakes,
 recorded before issue 12's refactor (byte-identical artifacts across the reshaping).
-Re-record on purpose only: `QTC_RECORD_DIGESTS=1 uv run pytest tests/cli/test_backtest_cli.py -k every_example`.
+Re-record on purpose only:
+`QTC_RECORD_DIGESTS=1 uv run pytest tests/cli/test_backtest_cli.py -k every_example`.
 The digests hold on this machine's numpy build (SIMD sums differ in the last bit by CPU)."""
 PROGRESS_TEXT = ("load data", "compute factors", "select universe", "run engine", "\x1b", "⠋")
 
@@ -71,7 +72,7 @@ def hashes(folder: Path) -> dict[str, str]:
 
 def check_digests(lake: str, name: str, out: Path) -> None:
     """Compare the run's artifact digests with the recorded ones (or record them)."""
-    (run,) = [p for p in out.rglob("run.json")]
+    (run,) = list(out.rglob("run.json"))
     found = hashes(run.parent)
     key = f"{lake}/{name}"
     recorded = json.loads(DIGESTS.read_text()) if DIGESTS.exists() else {}

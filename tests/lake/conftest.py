@@ -10,11 +10,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from qtc.lake.demo import build_demo_lake
-from qtc.lake.ingest import IngestReport
-from qtc.lake.reader import Lake
+from qtc.lake.demo.build import build_demo_lake
+from qtc.lake.ingest.ingest import IngestReport
+from qtc.lake.ingest.store import DatasetWrite, write_lake
+from qtc.lake.read.reader import Lake
 from qtc.lake.schema import conform
-from qtc.lake.store import DatasetWrite, write_lake
 
 PriceRow = tuple[str, str, float, float, float, float, float, int]
 """(date, symbol, open, high, low, close, adj_close, volume)."""

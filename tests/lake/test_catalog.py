@@ -15,10 +15,10 @@ import pytest
 
 from qtc.errors import UserError
 from qtc.lake.catalog import CATALOG_FILE, read_catalog
-from qtc.lake.check import check_lake
 from qtc.lake.hashing import content_sha256
-from qtc.lake.reader import Lake
-from qtc.lake.store import write_parquet
+from qtc.lake.ingest.check import check_lake
+from qtc.lake.ingest.store import write_parquet
+from qtc.lake.read.reader import Lake
 
 LAKE_SRC = Path(__file__).resolve().parents[2] / "qtc" / "lake"
 Writer = Callable[[Path, dict[str, pl.DataFrame]], Path]
@@ -125,7 +125,7 @@ def test_package_import_is_light() -> None:
 
 
 def test_lake_imports_only_errors_from_qtc() -> None:
-    for path in LAKE_SRC.glob("*.py"):
+    for path in LAKE_SRC.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             names: list[str] = []

@@ -18,9 +18,10 @@ import pytest
 from typer.testing import Result
 
 from qtc.errors import QtcError, UserError
-from qtc.lake import Lake, check_lake, ingest_prices, reader
+from qtc.lake import Lake, check_lake, ingest_prices
 from qtc.lake.guard import LakeDamagedError
 from qtc.lake.hashing import file_sha256
+from qtc.lake.read import reader
 
 BACKTEST = ["backtest", "strategies/momentum_us.toml", "--set", "data.start=2007-01-02"]
 BACKTEST += ["--set", "data.end=2010-12-30"]

@@ -12,11 +12,11 @@ import polars as pl
 import pytest
 
 from qtc.errors import UserError
-from qtc.lake.check import check_lake
-from qtc.lake.demo import build_demo_lake
-from qtc.lake.demo_market import trading_calendar
-from qtc.lake.ingest import IngestReport
-from qtc.lake.reader import Lake
+from qtc.lake.demo.build import build_demo_lake
+from qtc.lake.demo.market import trading_calendar
+from qtc.lake.ingest.check import check_lake
+from qtc.lake.ingest.ingest import IngestReport
+from qtc.lake.read.reader import Lake
 from qtc.lake.schema import DATASETS
 
 HashTree = Callable[[Path], dict[str, str]]

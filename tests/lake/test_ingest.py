@@ -11,12 +11,12 @@ import polars as pl
 import pytest
 
 from qtc.errors import QtcError, UserError
-from qtc.lake import store
-from qtc.lake.ingest import ingest_prices, ingest_shared_dataset
-from qtc.lake.price_files import normalize_header, read_prices
-from qtc.lake.reader import Lake
-from qtc.lake.shared import SHARED_FILES
-from qtc.lake.validate import LakeValidationError
+from qtc.lake.ingest import store
+from qtc.lake.ingest.ingest import ingest_prices, ingest_shared_dataset
+from qtc.lake.ingest.price_files import normalize_header, read_prices
+from qtc.lake.ingest.shared import SHARED_FILES
+from qtc.lake.ingest.validate import LakeValidationError
+from qtc.lake.read.reader import Lake
 
 HashTree = Callable[[Path], dict[str, str]]
 

@@ -22,7 +22,8 @@ import polars as pl
 import pytest
 from typer.testing import Result
 
-from qtc.lake import Lake, build_demo_lake, check_lake, ingest_prices, staging, store
+from qtc.lake import Lake, build_demo_lake, check_lake, ingest_prices
+from qtc.lake.ingest import staging, store
 from tests.lake.conftest import tree_hashes
 
 NEW_SYMBOL = "ZZZZ"

@@ -9,10 +9,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from qtc.lake import Lake, reader
+from qtc.lake import Lake
 from qtc.lake.guard import LakeDamagedError
-from qtc.lake.matrix_cache import CACHE_DIR
-from qtc.lake.store import write_parquet
+from qtc.lake.ingest.store import write_parquet
+from qtc.lake.read import reader
+from qtc.lake.read.matrix_cache import CACHE_DIR
 
 
 def uncached(lake: Lake, cols: tuple[str, ...], symbols: list[str] | None, start: str, end: str):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ import pytest
 
 from qtc.errors import UserError
 from qtc.lake.guard import LakeDamagedError
-from qtc.lake.reader import Lake
+from qtc.lake.read.reader import Lake
 from qtc.lake.schema import FUNDAMENTAL_FIELDS
 
 D = dt.date.fromisoformat

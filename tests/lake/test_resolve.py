@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from qtc.lake import demo
 from qtc.lake.catalog import CATALOG_FILE
-from qtc.lake.ingest import IngestReport
-from qtc.lake.reader import Lake
+from qtc.lake.demo import build as demo
+from qtc.lake.ingest.ingest import IngestReport
+from qtc.lake.read.reader import Lake
 from qtc.lake.resolve import cache_root, demo_lake_path, ensure_demo_lake, resolve_lake
 
 

@@ -11,10 +11,10 @@ import polars as pl
 import pytest
 
 from qtc.lake.catalog import read_catalog
-from qtc.lake.check import check_lake
 from qtc.lake.hashing import content_sha256
-from qtc.lake.ingest import IngestReport, ingest_shared_dataset
-from qtc.lake.reader import Lake
+from qtc.lake.ingest.check import check_lake
+from qtc.lake.ingest.ingest import IngestReport, ingest_shared_dataset
+from qtc.lake.read.reader import Lake
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,7 @@ import polars as pl
 import pytest
 
 from qtc.errors import Severity, UserError
-from qtc.lake.reader import Lake
-from qtc.lake.schema import SPECS, conform
-from qtc.lake.validate import (
+from qtc.lake.ingest.validate import (
     RULES,
     CheckConfig,
     Finding,
@@ -20,6 +18,8 @@ from qtc.lake.validate import (
     check_table,
     summarize,
 )
+from qtc.lake.read.reader import Lake
+from qtc.lake.schema import SPECS, conform
 
 Build = Callable[[Sequence[tuple[str, str, float, float, float, float, float, int]]], pl.DataFrame]
 Series = Callable[..., list[tuple[str, str, float, float, float, float, float, int]]]

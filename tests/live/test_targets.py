@@ -11,7 +11,7 @@ from qtc.api import compile_file
 from qtc.compile.plan import Plan
 from qtc.errors import UserError
 from qtc.lake import build_demo_lake
-from qtc.lake.reader import Lake
+from qtc.lake.read.reader import Lake
 from qtc.live.targets import live_targets
 from qtc.pipeline.runner import run_plan
 from tests.conftest import REPO

@@ -37,7 +37,7 @@ def real_data_lake(shared_ingest: tuple[Path, Any]) -> Path:
 def tiny_lake(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A tiny synthetic demo lake (12 symbols, 2005-2006, seed 5) as a `Lake`."""
     from qtc.lake import build_demo_lake
-    from qtc.lake.reader import Lake
+    from qtc.lake.read.reader import Lake
 
     path = tmp_path_factory.mktemp("tiny") / "lake"
     build_demo_lake(path, seed=5, n_symbols=12, years=2)

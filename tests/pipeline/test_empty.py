@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from qtc.compile.stages import Score, SelectUniverse
-from qtc.lake.reader import Lake
+from qtc.lake.read.reader import Lake
 from qtc.manifest.scoring import ScoringSection, SelectionSection
 from qtc.manifest.universe import AllUniverse, SymbolsUniverse
 from qtc.pipeline import universe

@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qtc.errors import QtcError
-from qtc.lake.demo import build_demo_lake
-from qtc.lake.reader import Lake
+from qtc.lake.demo.build import build_demo_lake
+from qtc.lake.ingest.store import DatasetWrite, write_lake
+from qtc.lake.read.reader import Lake
 from qtc.lake.schema import FUNDAMENTAL_FIELDS, conform
-from qtc.lake.store import DatasetWrite, write_lake
 from qtc.manifest.factors import (
     AtrFactor,
     BbandsFactor,

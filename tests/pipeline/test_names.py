@@ -8,7 +8,7 @@ import pytest
 
 from qtc.compile.plan import Plan
 from qtc.errors import UserError
-from qtc.lake.reader import Lake
+from qtc.lake.read.reader import Lake
 from qtc.pipeline.runner import RunResult, run_plan
 from tests.pipeline.conftest import plan_from_text
 

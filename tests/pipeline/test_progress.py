@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qtc.lake.reader import Lake
+from qtc.lake.read.reader import Lake
 from qtc.pipeline import sizing
 from qtc.pipeline.runner import run_plan
 from tests.pipeline.conftest import plan_from_text

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from qtc.compile.plan import Plan
-from qtc.lake.reader import Lake
+from qtc.lake.read.reader import Lake
 from qtc.manifest.factors import FactorSpec
 from qtc.pipeline import factors, runner
 from qtc.pipeline.panel import Panel

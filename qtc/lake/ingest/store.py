@@ -1,7 +1,7 @@
 """Atomic writes of datasets and the catalog into a lake folder.
 
 Everything is first written to a staging folder next to the lake (same
-filesystem, so renames are atomic; see `qtc.lake.staging`): the Parquet files,
+filesystem, so renames are atomic; see `qtc.lake.ingest.staging`): the Parquet files,
 then `catalog.json` and `catalog.meta.json`. Only when all of that succeeded are
 the files moved in with `os.replace`, dataset files first and `catalog.json`
 last, with Ctrl-C held back until the moves are done. Each dataset is written
@@ -43,8 +43,8 @@ from qtc.lake.catalog import (
     read_meta,
 )
 from qtc.lake.hashing import content_sha256, file_sha256
+from qtc.lake.ingest.staging import interrupts_held, make_staging, remove_tree, sweep_stale
 from qtc.lake.schema import SCHEMA_VERSION, spec
-from qtc.lake.staging import interrupts_held, make_staging, remove_tree, sweep_stale
 
 PARQUET_COMPRESSION: Final = "zstd"
 PARQUET_LEVEL = 3

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from qtc.lake.demo_market import SECTORS, TRADING_DAYS, Market
+from qtc.lake.demo.market import SECTORS, TRADING_DAYS, Market
 from qtc.lake.schema import FUNDAMENTAL_FIELDS, YIELD_COLUMNS, conform
 
 RATE_KNOTS: tuple[tuple[str, float], ...] = (

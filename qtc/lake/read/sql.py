@@ -1,6 +1,6 @@
 """SQL over a lake: DuckDB views named after each dataset, results as polars frames.
 
-Queries are read-only: `qtc.lake.readonly` refuses every statement that is not a SELECT
+Queries are read-only: `qtc.lake.read.readonly` refuses every statement that is not a SELECT
 before a connection is opened, and once the views exist the connection is locked down:
 no extension installs or autoloads, no temp directory, file access only to the lake's
 dataset files (`allowed_paths` + `enable_external_access = false`), and the configuration
@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from qtc.errors import UserError
-from qtc.lake.readonly import check_read_only
+from qtc.lake.read.readonly import check_read_only
 
 
 class QueryError(UserError):

@@ -3,10 +3,10 @@
 Two entry points:
 
 * `ingest_shared_dataset(src_dir, lake_dir)` loads every file of the shared
-  real data set (see `qtc.lake.shared` for the normalizations) into all seven
+  real data set (see `qtc.lake.ingest.shared` for the normalizations) into all seven
   datasets of a lake.
 * `ingest_prices(source, lake_dir)` loads user price files (see
-  `qtc.lake.price_files`) into a lake's `prices` (or `benchmarks`), creating
+  `qtc.lake.ingest.price_files`) into a lake's `prices` (or `benchmarks`), creating
   the lake when needed and merging with what is there:
   - `replace_symbols` (default): every symbol in the source replaces that
     symbol's whole history (safest with split/dividend-adjusted downloads,
@@ -16,11 +16,11 @@ Two entry points:
   - `append`: rows are added; any `(symbol, date)` already present is a
     `duplicate` error.
 
-Both validate the datasets they write (`qtc.lake.validate`); any error finding
+Both validate the datasets they write (`qtc.lake.ingest.validate`); any error finding
 raises `LakeValidationError` before anything is written, and warnings are
 counted per rule in the catalog and returned in the `IngestReport`. Both first
 remove staging folders that killed earlier writes of the lake left behind
-(`qtc.lake.staging`); an interrupted ingest leaves none and the lake unchanged.
+(`qtc.lake.ingest.staging`); an interrupted ingest leaves none and the lake unchanged.
 """
 
 from __future__ import annotations
@@ -38,13 +38,11 @@ import polars as pl
 from qtc.errors import UserError
 from qtc.lake.catalog import Catalog
 from qtc.lake.hashing import file_sha256
-from qtc.lake.price_files import read_prices
-from qtc.lake.reader import Lake
-from qtc.lake.schema import SPECS, conform
-from qtc.lake.shared import load_shared
-from qtc.lake.staging import sweep_stale
-from qtc.lake.store import DatasetWrite, existing_catalog, write_lake
-from qtc.lake.validate import (
+from qtc.lake.ingest.price_files import read_prices
+from qtc.lake.ingest.shared import load_shared
+from qtc.lake.ingest.staging import sweep_stale
+from qtc.lake.ingest.store import DatasetWrite, existing_catalog, write_lake
+from qtc.lake.ingest.validate import (
     CheckConfig,
     Finding,
     LakeValidationError,
@@ -53,6 +51,8 @@ from qtc.lake.validate import (
     errors_in,
     summarize,
 )
+from qtc.lake.read.reader import Lake
+from qtc.lake.schema import SPECS, conform
 
 MergeMode = Literal["replace_symbols", "upsert", "append"]
 MERGE_MODES: tuple[str, ...] = ("replace_symbols", "upsert", "append")

@@ -4,13 +4,13 @@
 lazy polars scans (predicate pushdown on symbol and date, projection of the
 requested columns only). Long frames are `date, symbol, ...`; wide frames and
 matrices are aligned to the lake's trading calendar (the distinct dates of
-`prices`) within the requested window. See `qtc.lake.pit` for the
+`prices`) within the requested window. See `qtc.lake.read.pit` for the
 point-in-time rules of membership, fundamentals and series.
 
 Every read goes through `file` (the file exists, has the catalog's columns and, up to
 `HASHED_ON_OPEN` bytes, the catalog's sha256) and `collect`/`read` (a decode error
 becomes `LakeDamagedError`, see `qtc.lake.guard`), so a damaged lake is one clear error
-naming the dataset and file. Price matrices come from `qtc.lake.matrices` (scatter, and
+naming the dataset and file. Price matrices come from `qtc.lake.read.matrices` (scatter, and
 the cached full panel).
 
 A symbol's history ends on its last row: `last_dates()` reports each symbol's
@@ -33,10 +33,10 @@ from qtc.errors import UserError
 from qtc.lake.catalog import Catalog, DatasetEntry, read_catalog
 from qtc.lake.dates import DateLike, DatesLike, check_window, optional_date, to_date_series
 from qtc.lake.guard import damaged, first_line, reading, verify_bytes, verify_file
-from qtc.lake.matrices import cached_window, scatter
-from qtc.lake.pit import align_series, fundamentals_asof, members_asof
+from qtc.lake.read.matrices import cached_window, scatter
+from qtc.lake.read.pit import align_series, fundamentals_asof, members_asof
+from qtc.lake.read.sql import QueryError, run_query
 from qtc.lake.schema import BAR_COLUMNS, FUNDAMENTAL_FIELDS, MACRO_COLUMNS
-from qtc.lake.sql import QueryError, run_query
 
 HASHED_ON_OPEN = 16 * 2**20
 """Dataset files up to this size are checked against their catalog sha256 on first use."""
@@ -465,7 +465,7 @@ class Lake:
             The result as a polars frame.
 
         Raises:
-            UserError: If the query is not read-only (see `qtc.lake.readonly`) or DuckDB
+            UserError: If the query is not read-only (see `qtc.lake.read.readonly`) or DuckDB
                 rejects it.
             LakeDamagedError: If a dataset file is missing or cannot be read.
         """

@@ -8,8 +8,8 @@ same library versions), and it is shaped like a real market so that example
 strategies behave plausibly: a market factor with volatility clustering and
 fat tails, 11 sectors, momentum persistence, listings and delistings, index
 membership changes, annual fundamentals with publish dates, a cap-weighted
-`SPY` benchmark, a risk-free rate and VIX/yields. See `qtc.lake.demo_market`
-and `qtc.lake.demo_tables` for the model. Results on it say nothing about
+`SPY` benchmark, a risk-free rate and VIX/yields. See `qtc.lake.demo.market`
+and `qtc.lake.demo.tables` for the model. Results on it say nothing about
 real markets.
 """
 
@@ -24,16 +24,16 @@ from typing import Any
 import numpy as np
 
 from qtc.errors import UserError
-from qtc.lake.demo_market import simulate_market
-from qtc.lake.demo_tables import all_tables, demo_window
-from qtc.lake.ingest import IngestReport, make_report, validate_dataset
-from qtc.lake.store import DatasetWrite, write_lake
-from qtc.lake.validate import LakeValidationError, errors_in, summarize
+from qtc.lake.demo.market import simulate_market
+from qtc.lake.demo.tables import all_tables, demo_window
+from qtc.lake.ingest.ingest import IngestReport, make_report, validate_dataset
+from qtc.lake.ingest.store import DatasetWrite, write_lake
+from qtc.lake.ingest.validate import LakeValidationError, errors_in, summarize
 
 DEMO_START = date(2005, 1, 3)
 DEMO_END = date(2023, 12, 29)
 DEMO_SYMBOLS = 300
-GENERATOR = "qtc.lake.demo v1"
+GENERATOR = "qtc.lake.demo.build v1"
 
 
 def build_demo_lake(

@@ -10,7 +10,7 @@ Integrity rules (errors), per dataset in the catalog:
 * `unreadable_file` - the file matches the catalog hash but cannot be decoded.
 
 A dataset that passes these is then validated with the same rules as at ingest
-(`qtc.lake.validate`): price rules for `prices` and `benchmarks`, duplicate
+(`qtc.lake.ingest.validate`): price rules for `prices` and `benchmarks`, duplicate
 keys and null key/date columns for the others.
 """
 
@@ -24,10 +24,10 @@ import polars as pl
 from qtc.lake.catalog import DatasetEntry
 from qtc.lake.guard import LakeDamagedError, reading
 from qtc.lake.hashing import file_sha256
-from qtc.lake.ingest import validate_dataset
-from qtc.lake.reader import Lake
+from qtc.lake.ingest.ingest import validate_dataset
+from qtc.lake.ingest.validate import CheckConfig, Finding, to_findings
+from qtc.lake.read.reader import Lake
 from qtc.lake.schema import SPECS, dtype_name
-from qtc.lake.validate import CheckConfig, Finding, to_findings
 
 
 def check_lake(

@@ -2,7 +2,7 @@
 
 A write (ingest, demo build) first goes to a staging folder next to the lake,
 `.<lake name>.tmp-<pid>-<8 random chars>`, and is then moved into the lake (see
-`qtc.lake.store`). The staging folder is removed on any exit, including Ctrl-C: the
+`qtc.lake.ingest.store`). The staging folder is removed on any exit, including Ctrl-C: the
 removal (like the polars writes into it and the move into the lake) runs with SIGINT held
 back by `interrupts_held`, so a second Ctrl-C cannot cut it short; the held-back interrupt
 is raised right after. (polars turns one SIGINT into a KeyboardInterrupt and leaves

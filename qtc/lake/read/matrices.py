@@ -2,7 +2,7 @@
 
 `scatter` turns a long frame (sorted by symbol, as the file is) into one float64 matrix per
 column on a calendar, NaN where a symbol has no row. `cached_window` serves a window of the
-full panel from the lake's matrix cache (`qtc.lake.matrix_cache`), building the cache from
+full panel from the lake's matrix cache (`qtc.lake.read.matrix_cache`), building the cache from
 the Parquet file on first use: a cache is used only while its index is the lake's calendar,
 and a rebuild from scratch first checks the file's sha256 against the catalog, so a damaged
 `prices` file is a `LakeDamagedError`, never a matrix.
@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from qtc.lake.matrix_cache import MatrixCache, source_stamp
+from qtc.lake.read.matrix_cache import MatrixCache, source_stamp
 
 if TYPE_CHECKING:
     from qtc.lake.dates import DateLike
-    from qtc.lake.reader import Lake
+    from qtc.lake.read.reader import Lake
 
 Panel = tuple[np.ndarray, list[str], dict[str, np.ndarray]]
 """`(calendar dates, symbols, {column: (dates, symbols) float64 matrix})`."""

@@ -6,7 +6,7 @@ DuckDB includes `WITH ... SELECT`, `VALUES`, `FROM t`, `DESCRIBE`, `SUMMARIZE` a
 `SHOW`), or `EXPLAIN [ANALYZE]` followed by exactly one such statement. Anything else
 (COPY, ATTACH, DETACH, CREATE, INSERT, UPDATE, DELETE, DROP, ALTER, INSTALL, LOAD,
 SET, RESET, PRAGMA, EXPORT, IMPORT, CALL, ...) is refused before a connection is opened,
-even as one statement among several. `qtc.lake.sql` then also locks the connection down
+even as one statement among several. `qtc.lake.read.sql` then also locks the connection down
 (no file access outside the lake's dataset files, configuration locked).
 """
 
