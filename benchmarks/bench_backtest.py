@@ -26,7 +26,7 @@ STRATEGY = REPO / "benchmarks" / "strategies" / "momentum_top50.toml"
 
 def in_process(lake_dir: Path, strategy: Path, runs: int, overrides: list[str]) -> None:
     """Median seconds per stage over `runs` runs (the lake opened once, like a warm session)."""
-    from qtc.api import compile_file
+    from qtc.api.strategy import compile_file
     from qtc.lake import Lake
     from qtc.pipeline.runner import run_plan
 

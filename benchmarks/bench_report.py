@@ -31,8 +31,8 @@ FRESH = (
 
 def make_run(lake: Path, out: Path) -> Path:
     """Backtest momentum_us on the lake (reused when identical) and return its folder."""
-    from qtc.api_data import LakeRef
-    from qtc.api_run import backtest
+    from qtc.api.data import LakeRef
+    from qtc.api.run import backtest
 
     return backtest(str(STRATEGY), lake=LakeRef(lake, "--lake"), out=out).run_dir
 

@@ -48,7 +48,7 @@ def backtest(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Run a strategy on the lake and write runs/<strategy>/<run id>/ (reused when identical)."""
-    from qtc import api_run
+    from qtc.api import run as api_run
     from qtc.cli import console
     from qtc.cli.data import lake_for_reading
     from qtc.cli.options import parse_date

@@ -10,7 +10,7 @@ import typer
 from qtc.cli.options import AsOfOpt, FormatOpt, OutputFormat, SetOpt, StrictOpt, as_of_date
 
 if TYPE_CHECKING:
-    from qtc.api import CheckResult
+    from qtc.api.strategy import CheckResult
 
 
 def check(
@@ -21,7 +21,7 @@ def check(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Validate and compile strategy files without touching data; exit 2 on any error."""
-    from qtc import api
+    from qtc.api import strategy as api
     from qtc.cli import console
 
     results = api.check_files(files, overrides=set_, as_of=as_of_date(as_of), strict=strict)

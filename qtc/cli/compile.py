@@ -35,7 +35,7 @@ def compile_(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Compile a strategy into its plan (no data is read)."""
-    from qtc import api
+    from qtc.api import strategy as api
     from qtc.cli import console
 
     done = api.compile_file(file, overrides=set_, as_of=as_of_date(as_of), strict=strict)

@@ -26,7 +26,7 @@ def reconcile(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Compare today's targets with the broker's holdings (sends nothing)."""
-    from qtc import api_live
+    from qtc.api import live as api_live
     from qtc.cli import console
     from qtc.cli.data import lake_for_reading
     from qtc.cli.options import parse_date
@@ -71,7 +71,7 @@ def kill(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Cancel every open order at a broker; with --flatten, then sell every position."""
-    from qtc import api_live
+    from qtc.api import live as api_live
 
     connected = api_live.kill_broker(broker, file, account, lake)
     if flatten and not yes:

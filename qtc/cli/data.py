@@ -27,7 +27,7 @@ TargetLakeOpt = Annotated[
 
 def lake_for_reading(explicit: str | None) -> Any:
     """Resolve the lake to read, saying so in one line when it is the demo market."""
-    from qtc import api_data
+    from qtc.api import data as api_data
     from qtc.cli import console
 
     ref = api_data.find_lake(explicit)
@@ -55,7 +55,7 @@ def ingest(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Ingest market data into a lake (atomic: a refused ingest changes nothing)."""
-    from qtc import api_data
+    from qtc.api import data as api_data
     from qtc.cli import console
 
     ref = api_data.target_lake(lake)
@@ -76,7 +76,7 @@ def ingest(
 @data_app.command("info")
 def info(lake: LakeOpt = None, fmt: FormatOpt = OutputFormat.human) -> None:
     """Show the lake's catalog: rows, symbols, date range and content hash per dataset."""
-    from qtc import api_data
+    from qtc.api import data as api_data
     from qtc.cli import console
 
     ref = lake_for_reading(lake)
@@ -109,7 +109,7 @@ def check(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Run every health check on a lake; exit 1 if any finding is an error."""
-    from qtc import api_data
+    from qtc.api import data as api_data
     from qtc.cli import console
 
     ref = lake_for_reading(lake)
@@ -138,7 +138,7 @@ def query(
     Only SELECT statements run (also WITH, DESCRIBE, SUMMARIZE, EXPLAIN SELECT); anything
     that could write a file or change the database is refused.
     """
-    from qtc import api_data
+    from qtc.api import data as api_data
     from qtc.cli import console
 
     ref = lake_for_reading(lake)
@@ -171,7 +171,7 @@ def demo(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Rebuild the SYNTHETIC demo market in the user cache (deterministic from the seed)."""
-    from qtc import api_data
+    from qtc.api import data as api_data
     from qtc.cli import console
 
     report = api_data.rebuild_demo(seed)

@@ -75,7 +75,7 @@ def positions(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Show a broker account's cash, equity and positions."""
-    from qtc import api_live
+    from qtc.api import live as api_live
     from qtc.cli import console
 
     acct, held = api_live.positions(broker, account, file)

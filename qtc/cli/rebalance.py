@@ -56,7 +56,7 @@ def rebalance(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Compute today's orders from the plan, show them, and (once confirmed) execute them."""
-    from qtc import api_live
+    from qtc.api import live as api_live
     from qtc.cli import options
     from qtc.live.execute import Timing
 
@@ -95,7 +95,7 @@ def _plan(
     today: Any,
 ) -> Any:
     """A fresh order plan from the strategy, or a saved one (`--apply`)."""
-    from qtc import api_live
+    from qtc.api import live as api_live
     from qtc.cli.data import lake_for_reading
     from qtc.cli.options import parse_date
 

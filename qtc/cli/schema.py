@@ -20,7 +20,7 @@ def schema(
     print_: Annotated[bool, typer.Option("--print", help="Print to stdout instead.")] = False,
 ) -> None:
     """Write schemas/strategy.v1.json from the manifest models (editors use it)."""
-    from qtc import api
+    from qtc.api import strategy as api
     from qtc.atomic import write_text_atomic
     from qtc.cli import console
 

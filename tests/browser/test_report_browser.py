@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from qtc.api_data import LakeRef
-from qtc.api_run import backtest, report
+from qtc.api.data import LakeRef
+from qtc.api.run import backtest, report
 from qtc.lake import build_demo_lake
 from tests.conftest import REPO
 

@@ -128,7 +128,7 @@ def test_an_unexpected_exception_is_reported_as_a_bug_without_a_traceback(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr("qtc.api.check_files", boom)
+    monkeypatch.setattr("qtc.api.strategy.check_files", boom)
     result = qtc("check", "strategies/momentum_us.toml")
     assert result.exit_code == 70
     assert "internal error (RuntimeError: unexpected); this is a bug in qtc" in result.stderr
@@ -141,7 +141,7 @@ def test_ctrl_c_says_interrupted(
     def interrupt(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("qtc.api.check_files", interrupt)
+    monkeypatch.setattr("qtc.api.strategy.check_files", interrupt)
     result = qtc("check", "strategies/momentum_us.toml", "--format", "json")
     assert result.exit_code == 130
     assert json.loads(result.stdout)["error"].startswith("interrupted (Ctrl-C)")

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from qtc.api import compile_file
+from qtc.api.strategy import compile_file
 from qtc.compile.plan import Plan
 from qtc.errors import UserError
 from qtc.lake import build_demo_lake

@@ -1,6 +1,6 @@
 """Fixtures of the report tests: small backtest runs on a small synthetic demo lake.
 
-Every run is made through qtc's library (`qtc.api_run.backtest`) and its volatile
+Every run is made through qtc's library (`qtc.api.run.backtest`) and its volatile
 meta.json is replaced by fixed values, so reports of these runs are stable inputs.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qtc.api_data import LakeRef
+from qtc.api.data import LakeRef
 from qtc.lake import build_demo_lake
 from tests.conftest import REPO
 
@@ -48,7 +48,7 @@ def report_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def report_runs(report_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Run folders by case name (see RUNS), each with a fixed meta.json."""
-    from qtc.api_run import backtest
+    from qtc.api.run import backtest
 
     out = tmp_path_factory.mktemp("report_runs")
     folders: dict[str, Path] = {}

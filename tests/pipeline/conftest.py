@@ -14,7 +14,7 @@ TINY_AS_OF = dt.date(2007, 1, 2)
 
 def plan_from_text(folder: Path, text: str, name: str = "strategy.toml") -> Any:
     """Write a strategy's TOML into `folder` and compile it for `tiny_lake` (a `Plan`)."""
-    from qtc.api import compile_file
+    from qtc.api.strategy import compile_file
 
     path = folder / name
     path.write_text(text)

@@ -70,7 +70,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from qtc.api import compile_file
+from qtc.api.strategy import compile_file
 from qtc.lake import Lake
 from qtc.pipeline.runner import RunResult, run_plan
 

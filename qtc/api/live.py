@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qtc.api import compile_file
-from qtc.api_data import LakeRef
+from qtc.api.data import LakeRef
+from qtc.api.strategy import compile_file
 from qtc.errors import QtcError, UserError
 
 STATE_ENV = "QTC_STATE_DIR"
@@ -416,7 +416,7 @@ def kill_broker(
 
     prices: dict[str, float] = {}
     if broker_kind in ("paper", "mock"):
-        from qtc.api_data import find_lake
+        from qtc.api.data import find_lake
 
         prices = _last_closes(Lake(find_lake(lake).path))
     return connect_broker(broker_kind, strategy_file, account, prices=prices)

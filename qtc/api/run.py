@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qtc.api import compile_file
-from qtc.api_data import LakeRef
+from qtc.api.data import LakeRef
+from qtc.api.strategy import compile_file
 from qtc.errors import Diagnostic
 
 if TYPE_CHECKING:
