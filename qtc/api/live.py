@@ -17,6 +17,7 @@ from typing import Any
 from qtc.api.data import LakeRef
 from qtc.api.strategy import compile_file
 from qtc.errors import QtcError, UserError
+from qtc.live.execute import Timing as Timing
 
 STATE_ENV = "QTC_STATE_DIR"
 

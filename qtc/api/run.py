@@ -17,7 +17,7 @@ from qtc.api.strategy import compile_file
 from qtc.errors import Diagnostic
 
 if TYPE_CHECKING:
-    from qtc.pipeline.progress import Progress
+    from qtc.pipeline.progress import Progress as Progress
 
 
 @dataclass
