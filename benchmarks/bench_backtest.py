@@ -28,16 +28,16 @@ def in_process(lake_dir: Path, strategy: Path, runs: int, overrides: list[str]) 
     """Median seconds per stage over `runs` runs (the lake opened once, like a warm session)."""
     from qtc.api.strategy import compile_file
     from qtc.lake import Lake
-    from qtc.pipeline.runner import run_plan
+    from qtc.pipeline.runner import run_on_lake
 
     lake = Lake(lake_dir)
     plan = compile_file(str(strategy), overrides=overrides, as_of=dt.date(2023, 10, 18)).plan
-    run_plan(plan, lake)  # warm-up: imports, calendar cache
+    run_on_lake(plan, lake)  # warm-up: imports, calendar cache
     stages: dict[str, list[float]] = {}
     totals = []
     for _ in range(runs):
         began = time.perf_counter()
-        result = run_plan(plan, lake)
+        result = run_on_lake(plan, lake)
         totals.append(time.perf_counter() - began)
         for name, seconds in result.timings.items():
             stages.setdefault(name, []).append(seconds)

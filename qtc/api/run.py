@@ -68,7 +68,7 @@ def backtest(
     from qtc.lake import Lake
     from qtc.outputs import artifacts
     from qtc.pipeline.data import window_end
-    from qtc.pipeline.runner import run_plan
+    from qtc.pipeline.runner import run_on_lake
 
     started = time.perf_counter()
     store = Lake(lake.path)
@@ -82,7 +82,7 @@ def backtest(
         doc = artifacts.read_run(folder)
         return _outcome(folder, doc, reused=True, diags=compiled.warnings)
     artifacts.ensure_writable(out)
-    result = run_plan(plan, store, progress=progress)
+    result = run_on_lake(plan, store, progress=progress)
     changed = artifacts.previous_runs_with_other_data(out, result)
     if changed:
         result.warnings.append(

@@ -30,8 +30,8 @@ def report(
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
     """Render the tear sheet of a run (from its artifact only; nothing is re-run)."""
-    from qtc.api import run as api_run
     from qtc.api import data as api_data
+    from qtc.api import run as api_run
     from qtc.cli import console
 
     ref = api_data.find_lake(lake, build_demo=False) if benchmark else None

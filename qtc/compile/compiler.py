@@ -17,6 +17,7 @@ from qtc.compile.checks import (
     check_weights,
     check_window,
 )
+from qtc.compile.derive import complete
 from qtc.compile.lint import lint, warmup_days
 from qtc.compile.plan import Plan, stages_fingerprint
 from qtc.compile.search_checks import check_search
@@ -103,7 +104,7 @@ def compile_strategy(
 
 def build_plan(strategy: Strategy, as_of: dt.date) -> Plan:
     """Assemble the ordered stage specs and fingerprint them (no checks)."""
-    stages = _stages(strategy, as_of)
+    stages = complete(_stages(strategy, as_of))
     return Plan(
         strategy_name=strategy.name,
         description=strategy.description,

@@ -1,7 +1,9 @@
 """Explain a Plan as a tree of labelled nodes (rendered by the CLI console).
 
 The same stage list that runs is what is explained: one node per stage with
-its settings, and with `detail=True` what each stage requires and produces.
+its settings, and with `detail=True` what each stage requires and produces, as
+the stage spec itself states it (`StageSpec.requires`/`produces`; the runner
+dispatches on the same classes).
 """
 
 from __future__ import annotations
@@ -11,29 +13,6 @@ from typing import Any
 
 from qtc.compile.plan import Plan
 from qtc.manifest.paths import toml_value
-
-CONTRACTS: dict[str, tuple[str, str]] = {
-    "load_data": ("the lake", "price panel, benchmark, risk-free and listed datasets"),
-    "select_universe": (
-        "price panel (+ membership for index_members, sectors for filters)",
-        "eligible symbols per date",
-    ),
-    "compute_factors": (
-        "price panel (+ fundamentals for fundamental factors)",
-        "one value per factor, symbol and date",
-    ),
-    "score": ("factor values, sectors", "one composite score per symbol and date"),
-    "select": ("scores on rebalance dates", "the names to hold at each rebalance"),
-    "size": ("selection, return history", "target weights per rebalance date"),
-    "apply_risk_caps": (
-        "target weights (+ macro series for a regime overlay)",
-        "capped, regime-scaled targets",
-    ),
-    "schedule_weights": ("targets, trading calendar", "weights on execution dates"),
-    "run_engine": ("scheduled weights, prices", "fills, daily equity, stop events"),
-    "compute_metrics": ("daily returns, benchmark, risk-free", "performance metrics"),
-    "write_artifacts": ("everything above", "run.json + Parquet files in runs/"),
-}
 
 
 @dataclass
@@ -51,9 +30,8 @@ def explain(plan: Plan, *, detail: bool = False) -> Node:
         doc = (type(spec).__doc__ or "").strip().splitlines()[0]
         node = Node(f"{i}. {spec.stage}: {doc}")
         if detail:
-            needs, makes = CONTRACTS.get(spec.stage, ("", ""))
-            node.children.append(Node(f"requires: {needs}"))
-            node.children.append(Node(f"produces: {makes}"))
+            node.children.append(Node(f"requires: {spec.requires}"))
+            node.children.append(Node(f"produces: {spec.produces}"))
         data = spec.model_dump(mode="json", exclude={"stage"})
         node.children += _settings(data)
         root.children.append(node)

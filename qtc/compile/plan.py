@@ -3,6 +3,7 @@
 A Plan is frozen and round-trips through JSON exactly (`to_json` / `from_json`).
 Its fingerprint covers only the stage specs, which hold everything that
 changes results; name, description, broker, gates and search space stay out.
+The stages' derived fields (`qtc.compile.derive`) are filled in again on read.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from qtc.compile.derive import complete
 from qtc.compile.fingerprint import fingerprint, short
 from qtc.compile.stages import AnyStage
 from qtc.errors import UserError
@@ -64,7 +66,7 @@ class Plan(BaseModel):
                 "plan fingerprint does not match its stages (the file was edited)",
                 hint="recompile it with `qtc compile FILE --json`",
             )
-        return plan
+        return plan.model_copy(update={"stages": complete(plan.stages)})
 
 
 def stages_fingerprint(stages: tuple[AnyStage, ...]) -> str:

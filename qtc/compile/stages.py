@@ -1,14 +1,22 @@
 """Stage specs: what each pipeline stage will do, as frozen data.
 
 The Plan is an ordered list of these specs (DESIGN §4). The runner dispatches
-on `stage`; `qtc compile --explain` renders the same list. Every spec holds
-only what changes results, so the plan fingerprint is the hash of the list.
+on the spec's class; `qtc compile --explain` renders the same list, with each
+stage's own `requires`/`produces` text. Every spec holds only what changes
+results, so the plan fingerprint is the hash of the list.
+
+Each spec also carries what its handler needs from the rest of the strategy
+(`derived` fields, e.g. the caps stage's `max_weight`, the load stage's columns,
+symbols and schedule), so that no handler reads another stage's spec. Derived
+fields are functions of the other stages (`qtc.compile.derive` fills them in),
+so they stay out of the JSON and the fingerprint (`exclude=True`): the same
+strategy keeps the same fingerprint and plan file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,15 +29,34 @@ from qtc.manifest.stops import StopsSpec
 from qtc.manifest.trading import CostsSection
 from qtc.manifest.universe import UniverseSpec
 
+Frequency = Literal["daily", "weekly", "monthly", "quarterly"]
+Execution = Literal["next_close", "close"]
+
+
+def derived(default: Any, description: str) -> Any:
+    """A field filled in from the other stages: kept out of the JSON and the fingerprint."""
+    return Field(default=default, exclude=True, description=description)
+
 
 class StageSpec(BaseModel):
-    """Base of every stage spec: frozen and strict."""
+    """Base of every stage spec: frozen and strict.
+
+    Attributes:
+        requires: What the stage reads (shown by `qtc compile --explain --detail`).
+        produces: What the stage makes for the stages after it.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    requires: ClassVar[str] = ""
+    produces: ClassVar[str] = ""
 
 
 class LoadData(StageSpec):
     """Read prices, and the datasets the later stages need, for the run window."""
+
+    requires: ClassVar[str] = "the lake"
+    produces: ClassVar[str] = "price panel, benchmark, risk-free and listed datasets"
 
     stage: Literal["load_data"] = "load_data"
     start: dt.date
@@ -39,10 +66,37 @@ class LoadData(StageSpec):
     warmup_days: int = Field(description="Trading days read before `start` for warm-up.")
     benchmark: str
     datasets: tuple[str, ...]
+    symbols: tuple[str, ...] | None = derived(None, "Only these symbols (`symbols` universe).")
+    ohlc: bool = derived(False, "Also read open/high/low (ATR factors).")
+    raw_close: bool = derived(True, "Read the raw close (price filter, fundamentals).")
+    other_benchmarks: tuple[str, ...] = derived((), "Benchmarks of beta factors.")
+    frequency: Frequency = derived("monthly", "Rebalance frequency (signal calendar).")
+    execution: Execution = derived("next_close", "Execution of a signal (the calendar).")
+
+    MARKET_FIELDS: ClassVar[tuple[str, ...]] = (
+        "start",
+        "end",
+        "history_start",
+        "warmup_days",
+        "benchmark",
+        "datasets",
+        "symbols",
+        "ohlc",
+        "raw_close",
+        "other_benchmarks",
+    )
+    """The fields that decide what is loaded: equal fields, equal market."""
+
+    def market_fields(self) -> dict[str, object]:
+        """The fields that identify the market this spec loads, JSON-ready."""
+        return {name: _json_ready(getattr(self, name)) for name in self.MARKET_FIELDS}
 
 
 class SelectUniverse(StageSpec):
     """Decide which symbols are eligible on each date."""
+
+    requires: ClassVar[str] = "price panel (+ membership for index_members, sectors for filters)"
+    produces: ClassVar[str] = "eligible symbols per date"
 
     stage: Literal["select_universe"] = "select_universe"
     universe: UniverseSpec
@@ -51,12 +105,23 @@ class SelectUniverse(StageSpec):
 class ComputeFactors(StageSpec):
     """Compute every distinct factor once, for all symbols and dates."""
 
+    requires: ClassVar[str] = "price panel (+ fundamentals for fundamental factors)"
+    produces: ClassVar[str] = "one value per factor, symbol and date"
+
     stage: Literal["compute_factors"] = "compute_factors"
     factors: tuple[FactorSpec, ...]
+    used: tuple[str, ...] = derived((), "Factors with a non-zero score weight.")
+
+    def used_factors(self) -> tuple[FactorSpec, ...]:
+        """The factors that are computed: those with a non-zero score weight."""
+        return tuple(f for f in self.factors if f.name in self.used)
 
 
 class Score(StageSpec):
     """Normalize factors per date and combine them into one score."""
+
+    requires: ClassVar[str] = "factor values, sectors"
+    produces: ClassVar[str] = "one composite score per symbol and date"
 
     stage: Literal["score"] = "score"
     scoring: ScoringSection
@@ -66,12 +131,18 @@ class Score(StageSpec):
 class Select(StageSpec):
     """Pick the symbols to hold on each rebalance date."""
 
+    requires: ClassVar[str] = "scores on rebalance dates"
+    produces: ClassVar[str] = "the names to hold at each rebalance"
+
     stage: Literal["select"] = "select"
     selection: SelectionSection
 
 
 class Size(StageSpec):
     """Turn the selection into target weights."""
+
+    requires: ClassVar[str] = "selection, return history"
+    produces: ClassVar[str] = "target weights per rebalance date"
 
     stage: Literal["size"] = "size"
     sizing: SizingSpec
@@ -80,21 +151,31 @@ class Size(StageSpec):
 class ApplyRiskCaps(StageSpec):
     """Cap weights by the risk limits and scale gross exposure by the regime overlay."""
 
+    requires: ClassVar[str] = "target weights (+ macro series for a regime overlay)"
+    produces: ClassVar[str] = "capped, regime-scaled targets"
+
     stage: Literal["apply_risk_caps"] = "apply_risk_caps"
     risk: RiskSection
     regime: RegimeSpec
+    max_weight: float = derived(1.0, "The sizing's `max_weight` (the smaller cap applies).")
 
 
 class ScheduleWeights(StageSpec):
     """Place targets on rebalance dates and execution dates."""
 
+    requires: ClassVar[str] = "targets, trading calendar"
+    produces: ClassVar[str] = "weights on execution dates"
+
     stage: Literal["schedule_weights"] = "schedule_weights"
-    frequency: Literal["daily", "weekly", "monthly", "quarterly"]
-    execution: Literal["next_close", "close"]
+    frequency: Frequency
+    execution: Execution
 
 
 class RunEngine(StageSpec):
     """Execute the schedule in nanobook: fills, costs, stops, daily equity."""
+
+    requires: ClassVar[str] = "scheduled weights, prices"
+    produces: ClassVar[str] = "fills, daily equity, stop events"
 
     stage: Literal["run_engine"] = "run_engine"
     initial_cash: float
@@ -109,6 +190,9 @@ class RunEngine(StageSpec):
 class ComputeMetrics(StageSpec):
     """Performance and benchmark-relative metrics from daily returns."""
 
+    requires: ClassVar[str] = "daily returns, benchmark, risk-free"
+    produces: ClassVar[str] = "performance metrics"
+
     stage: Literal["compute_metrics"] = "compute_metrics"
     benchmark: str
     periods_per_year: int = 252
@@ -117,6 +201,9 @@ class ComputeMetrics(StageSpec):
 
 class WriteArtifacts(StageSpec):
     """Write the run folder: run.json and Parquet files."""
+
+    requires: ClassVar[str] = "everything above"
+    produces: ClassVar[str] = "run.json + Parquet files in runs/"
 
     stage: Literal["write_artifacts"] = "write_artifacts"
     artifact_schema: int = 1
@@ -150,3 +237,12 @@ STAGE_ORDER: tuple[str, ...] = (
     "compute_metrics",
     "write_artifacts",
 )
+
+
+def _json_ready(value: object) -> object:
+    """Dates as ISO strings, tuples as lists (for fingerprints)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value

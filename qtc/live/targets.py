@@ -1,7 +1,7 @@
-"""Live targets: today's weights from the same Plan and pipeline stages as the backtest.
+"""Live targets: today's weights from the same Plan and pipeline core as the backtest.
 
-`live_targets` runs the backtest's own stage functions (`qtc.pipeline.runner.STAGES`) from
-`load_data` through `apply_risk_caps`, on a copy of the plan that differs in two places only:
+`live_targets` runs the backtest's core (`qtc.pipeline.runner.run_stages`) with a stop
+point after `apply_risk_caps`, on a copy of the plan that differs in two places only:
 
 * `load_data.end` is the live date (`as_of`, or the lake's last date), whatever the strategy
   file's `data.end` says;
@@ -28,16 +28,8 @@ if TYPE_CHECKING:
     from qtc.lake.read.reader import Lake
     from qtc.pipeline.factors import FactorCache
 
-LIVE_STAGES = (
-    "load_data",
-    "select_universe",
-    "compute_factors",
-    "score",
-    "select",
-    "size",
-    "apply_risk_caps",
-)
-"""The pipeline stages that produce target weights (no engine, no metrics)."""
+LAST_LIVE_STAGE = "apply_risk_caps"
+"""The live run stops after the stage that produces the final target weights."""
 
 WEIGHT_EPS = 1e-12
 """Weights at or below this magnitude are treated as zero."""
@@ -69,7 +61,8 @@ def live_plan(plan: Plan, end: dt.date) -> Plan:
     stages: list[AnyStage] = []
     for spec in plan.stages:
         if isinstance(spec, LoadData):
-            stages.append(spec.model_copy(update={"end": end, "end_is_as_of": True}))
+            live = {"end": end, "end_is_as_of": True, "execution": "close"}
+            stages.append(spec.model_copy(update=live))
         elif isinstance(spec, ScheduleWeights):
             stages.append(spec.model_copy(update={"execution": "close"}))
         else:
@@ -103,16 +96,17 @@ def live_targets(
     """
     import numpy as np
 
-    from qtc.pipeline import factors
+    from qtc.pipeline.market import load_market
     from qtc.pipeline.names import check_names
-    from qtc.pipeline.runner import STAGES, RunContext, used_factors
+    from qtc.pipeline.products import Calendar, Targets
+    from qtc.pipeline.runner import load_spec, run_stages, used_factors
 
     calendar = lake.calendar(None, as_of)
     if not len(calendar):
         raise UserError(f"the lake has no trading days on or before {as_of}")
     last = calendar[-1].astype("datetime64[D]").item()
     asked = as_of if as_of is not None else last
-    start = plan.stage("load_data").start  # type: ignore[union-attr]
+    start = load_spec(plan).start
     if last < start:
         raise UserError(
             f"live date {last} is before the strategy's data.start {start}",
@@ -120,21 +114,16 @@ def live_targets(
         )
     check_names(plan, lake, used_factors(plan), [])
     run = live_plan(plan, last)
-    ctx = RunContext(
-        plan=run, lake=lake, cache=cache if cache is not None else factors.FactorCache()
-    )
-    done = set()
-    for spec in run.stages:
-        if spec.stage in LIVE_STAGES:
-            STAGES[spec.stage](spec, ctx)
-            done.add(spec.stage)
-    panel = ctx.need_panel()
-    if ctx.targets is None or "apply_risk_caps" not in done:
+    market = load_market(load_spec(run), lake)
+    job = run_stages(run, market, cache=cache, until=LAST_LIVE_STAGE)
+    if LAST_LIVE_STAGE not in job.timings:
         raise QtcError("the plan has no stages that produce target weights")
-    row = int(ctx.rows[-1])
+    panel, rows = market.panel, job.products.need(Calendar).rows
+    targets = job.products.need(Targets).weights
+    row = int(rows[-1])
     if row != len(panel.dates) - 1:  # pragma: no cover - the schedule always keeps the last row
         raise QtcError("the live schedule lost its last row (a bug in qtc)")
-    target = np.nan_to_num(ctx.targets[-1], nan=0.0)
+    target = np.nan_to_num(targets[-1], nan=0.0)
     weights = {
         sym: float(w)
         for sym, w in sorted(zip(panel.symbols, target, strict=True))

@@ -180,13 +180,14 @@ class _Entry:
 
 
 class FactorCache:
-    """Computed factor panels keyed by the canonical JSON of the spec WITHOUT its `name`.
+    """Computed factor panels keyed by (market identity, factor spec without its `name`).
 
-    Renamed-but-identical factors and many strategy variants share work. The
-    cache binds to the first Panel it sees (it keeps a reference, so the
-    identity cannot be recycled) and refuses any other panel: factor values
-    are only valid on the panel they were computed from. The fundamentals
-    source is assumed to be the same lake for the cache's life.
+    Renamed-but-identical factors and any number of plans on one market share work.
+    A market is named by its key (`qtc.pipeline.market.market_key`: two loads of one
+    LoadData spec are the same market); a bare panel passed without a key is its own
+    market (the cache keeps a reference, so its identity cannot be recycled). Factor
+    values are only valid on the market they were computed from. The fundamentals
+    source is assumed to be the market's lake.
 
     Attributes:
         computed: Number of factor computations done (misses).
@@ -194,9 +195,9 @@ class FactorCache:
     """
 
     def __init__(self) -> None:
-        self._panel: Panel | None = None
-        self._shape: tuple[int, int] | None = None
-        self._entries: dict[str, _Entry] = {}
+        self._markets: dict[str, tuple[int, int]] = {}
+        self._panels: dict[str, Panel] = {}
+        self._entries: dict[tuple[str, str], _Entry] = {}
         self.computed = 0
         self.hits = 0
 
@@ -215,26 +216,28 @@ class FactorCache:
         fundamentals: FundamentalsSource | None,
         *,
         dates_needed: np.ndarray | None = None,
+        market: str | None = None,
     ) -> np.ndarray:
         """Return a factor's panel, computing it on first request.
 
         Args:
             spec: The factor.
-            panel: The panel (must be the one the cache is bound to).
+            panel: The market's panel.
             fundamentals: Point-in-time fundamentals (fundamental kinds only).
             dates_needed: (T,) bool rows wanted, or None for all (see `compute_factor`).
                 For garch_vol, rows computed earlier are reused and only the
                 missing ones computed; the result is NaN outside `dates_needed`.
+            market: The market's key; None: the panel object is its own market.
 
         Returns:
             Read-only (T, N) float64.
 
         Raises:
-            QtcError: If the panel is not the cache's, or `dates_needed` is malformed.
+            QtcError: If the panel's shape is not its market's, or `dates_needed` is malformed.
         """
-        self._bind(panel)
+        scope = self._scope(panel, market)
         wanted = _rows_mask(dates_needed, panel) if isinstance(spec, GarchVolFactor) else None
-        key = factor_key(spec)
+        key = (scope, factor_key(spec))
         entry = self._entries.get(key)
         if entry is not None and _covers(entry.rows, wanted):
             self.hits += 1
@@ -253,15 +256,18 @@ class FactorCache:
         self._entries[key] = entry
         return _restrict(entry, wanted)
 
-    def _bind(self, panel: Panel) -> None:
-        """Bind to the first panel; refuse any other."""
-        if self._panel is None:
-            self._panel, self._shape = panel, panel.shape
-        elif panel is not self._panel or panel.shape != self._shape:
+    def _scope(self, panel: Panel, market: str | None) -> str:
+        """The market the entries of `panel` belong to (checked against its shape)."""
+        if market is None:
+            market = f"panel:{id(panel)}"
+            self._panels.setdefault(market, panel)
+        shape = self._markets.setdefault(market, panel.shape)
+        if shape != panel.shape:
             raise QtcError(
-                f"FactorCache is bound to another panel (shape {self._shape}); "
-                f"got one of shape {panel.shape}: use one cache per panel"
+                f"market {market} was cached with a panel of shape {shape}; "
+                f"got one of shape {panel.shape} (a bug in qtc)"
             )
+        return market
 
 
 def _rows_mask(dates_needed: np.ndarray | None, panel: Panel) -> np.ndarray | None:
@@ -304,6 +310,7 @@ def compute_factors(
     fundamentals: Callable[[str, int], FundamentalsSource] | None = None,
     dates_needed: np.ndarray | None = None,
     tick: Tick | None = None,
+    market: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Compute every factor of a strategy on a panel.
 
@@ -320,6 +327,7 @@ def compute_factors(
             dates), or None for all. Only expensive kinds (garch_vol) use it to
             skip work, leaving other rows NaN.
         tick: Called with `(done, total)` after each factor (progress).
+        market: The market's key (see `FactorCache`); None: the panel is its own market.
 
     Returns:
         Factor name -> read-only (T, N) float64; the value on date t uses only
@@ -342,7 +350,9 @@ def compute_factors(
             if pair not in sources:
                 sources[pair] = fundamentals(*pair)
             source = sources[pair]
-        out[spec.name] = cache.get_or_compute(spec, panel, source, dates_needed=dates_needed)
+        out[spec.name] = cache.get_or_compute(
+            spec, panel, source, dates_needed=dates_needed, market=market
+        )
         if tick is not None:
             tick(done, len(specs))
     return out

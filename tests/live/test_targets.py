@@ -13,7 +13,7 @@ from qtc.errors import UserError
 from qtc.lake import build_demo_lake
 from qtc.lake.read.reader import Lake
 from qtc.live.targets import live_targets
-from qtc.pipeline.runner import run_plan
+from qtc.pipeline.runner import run_on_lake
 from tests.conftest import REPO
 
 STRATEGY = REPO / "strategies" / "momentum_us.toml"
@@ -38,7 +38,7 @@ def _row(weights: np.ndarray, symbols: list[str]) -> dict[str, float]:
 
 
 def test_live_targets_equal_the_backtest_on_that_rebalance_date(lake: Lake) -> None:
-    backtest = run_plan(_plan("2009-08-31"), lake)
+    backtest = run_on_lake(_plan("2009-08-31"), lake)
     signals = backtest.signal_dates.astype("datetime64[D]")
     for day in ("2008-10-31", "2009-06-30"):
         i = int(np.flatnonzero(signals == np.datetime64(day))[0])
@@ -61,7 +61,7 @@ def test_live_signal_is_the_last_lake_date_even_though_a_backtest_drops_it(lake:
     assert live.weights and all(w > 0 for w in live.weights.values())
     assert sum(live.weights.values()) <= 1 + 1e-9
     assert list(live.weights) == sorted(live.weights)
-    backtest = run_plan(plan, lake)
+    backtest = run_on_lake(plan, lake)
     assert backtest.signal_dates[-1].astype("datetime64[D]").item() < last
 
 

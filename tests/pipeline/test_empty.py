@@ -18,7 +18,7 @@ from qtc.manifest.universe import AllUniverse, SymbolsUniverse
 from qtc.pipeline import universe
 from qtc.pipeline.empty import EmptyInput, explain_empty
 from qtc.pipeline.panel import Panel
-from qtc.pipeline.runner import RunResult, run_plan
+from qtc.pipeline.runner import RunResult, run_on_lake
 from qtc.pipeline.scoring import score
 from qtc.pipeline.selection import select
 from tests.pipeline.conftest import plan_from_text
@@ -244,7 +244,7 @@ frequency = "monthly"
 def lake_run(tmp_path: Path, lake: Lake, *, min_price: float = 0.0) -> RunResult:
     first = lake.calendar()[0].astype("datetime64[D]")
     text = LAKE_STRATEGY.format(start=first, min_price=min_price)
-    return run_plan(plan_from_text(tmp_path, text), lake)
+    return run_on_lake(plan_from_text(tmp_path, text), lake)
 
 
 def test_on_a_lake_a_price_filter_empties_every_rebalance(tmp_path: Path, tiny_lake: Lake) -> None:

@@ -691,7 +691,7 @@ def test_visible_rows_match_lake_fundamentals_asof_on_demo_lake(
 # -- cache -----------------------------------------------------------------------------------------
 
 
-def test_cache_shares_renamed_factors_and_refuses_other_panels() -> None:
+def test_cache_shares_renamed_factors_per_market() -> None:
     rng = np.random.default_rng(8)
     panel = make_panel(random_walk(rng, 60, 3))
     cache = FactorCache()
@@ -705,8 +705,12 @@ def test_cache_shares_renamed_factors_and_refuses_other_panels() -> None:
     again = compute_factors([b], panel, cache=cache)
     assert again["b"] is out["a"] and cache.computed == 2 and cache.hits == 2
     assert not out["a"].flags.writeable
-    with pytest.raises(QtcError, match="another panel"):
-        cache.get_or_compute(a, make_panel(panel.adj_close.copy()), None)
+    other = make_panel(panel.adj_close.copy())  # without a market key: its own market
+    cache.get_or_compute(a, other, None)
+    assert cache.computed == 3 and len(cache) == 3
+    cache.get_or_compute(a, panel, None, market="m1")
+    with pytest.raises(QtcError, match="shape"):
+        cache.get_or_compute(a, make_panel(np.ones((10, 3))), None, market="m1")
     with pytest.raises(QtcError, match="duplicate factor name"):
         compute_factors([a, a], panel, cache=cache)
 

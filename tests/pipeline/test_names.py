@@ -9,7 +9,7 @@ import pytest
 from qtc.compile.plan import Plan
 from qtc.errors import UserError
 from qtc.lake.read.reader import Lake
-from qtc.pipeline.runner import RunResult, run_plan
+from qtc.pipeline.runner import RunResult, run_on_lake
 from tests.pipeline.conftest import plan_from_text
 
 STRATEGY = """
@@ -62,7 +62,7 @@ def plan(
 
 
 def run(tmp_path: Path, lake: Lake, universe: str, **kw: object) -> RunResult:
-    return run_plan(plan(tmp_path, universe, **kw), lake)  # type: ignore[arg-type]
+    return run_on_lake(plan(tmp_path, universe, **kw), lake)  # type: ignore[arg-type]
 
 
 def symbols(lake: Lake) -> list[str]:

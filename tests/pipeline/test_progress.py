@@ -9,7 +9,7 @@ import pytest
 
 from qtc.lake.read.reader import Lake
 from qtc.pipeline import sizing
-from qtc.pipeline.runner import run_plan
+from qtc.pipeline.runner import run_on_lake
 from tests.pipeline.conftest import plan_from_text
 
 STRATEGY = """
@@ -60,6 +60,7 @@ STAGES = [
     "select",
     "size",
     "apply_risk_caps",
+    "schedule_weights",
     "run_engine",
     "compute_metrics",
 ]
@@ -69,7 +70,7 @@ def calls(tmp_path: Path, lake: Lake, sizing: str) -> tuple[list[tuple[str, int,
     """The progress calls of one run, and its number of rebalances."""
     plan = plan_from_text(tmp_path, STRATEGY.format(sizing=sizing))
     seen: list[tuple[str, int, int]] = []
-    result = run_plan(plan, lake, progress=lambda *call: seen.append(call))
+    result = run_on_lake(plan, lake, progress=lambda *call: seen.append(call))
     return seen, len(result.signal_dates)
 
 

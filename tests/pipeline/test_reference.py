@@ -4,7 +4,7 @@ The reference below shares no code with qtc: it reads `prices_daily.parquet` wit
 (not the lake), pivots `adj_close` to a float64 (dates x symbols) array, rebuilds the
 calendar, the signal dates, eligibility, 12-1 momentum, top-n selection and equal weights,
 and simulates cash + shares with a plain Python/numpy loop over days. qtc itself is only
-run (`compile_file` + `run_plan`) to compare against.
+run (`compile_file` + `run_on_lake`) to compare against.
 
 Strategies (universe `all`, 2005-01-01 .. 2023-10-18, monthly, next close, equal weight):
 (a) every name priced on the signal date; (b) the top 50 by 12-1 momentum
@@ -72,7 +72,7 @@ import pytest
 
 from qtc.api.strategy import compile_file
 from qtc.lake import Lake
-from qtc.pipeline.runner import RunResult, run_plan
+from qtc.pipeline.runner import RunResult, run_on_lake
 
 UNITS = 1_000_000
 """Engine units per USD, and micro-shares per share."""
@@ -581,7 +581,7 @@ def write_strategy(folder: Path, strategy: str, costs: str) -> Path:
 def run_qtc(path: Path, lake_dir: Path, overrides: list[str] | None = None) -> RunResult:
     """Compile and run a strategy with qtc (every stage, metrics included)."""
     plan = compile_file(path, overrides=overrides or [], as_of=AS_OF).plan
-    return run_plan(plan, Lake(lake_dir))
+    return run_on_lake(plan, Lake(lake_dir))
 
 
 @pytest.mark.slow
@@ -645,7 +645,7 @@ def test_zero_cost_run_reaches_metrics(real_data_lake: Path, tmp_path: Path) -> 
     # e.g. -1.8e-4 USD on 2005-03-01; compute_metrics then raises "costs_paid must be >= 0".
     path = write_strategy(tmp_path, "equal_all", "zero")
     plan = compile_file(path, overrides=[], as_of=AS_OF).plan
-    result = run_plan(plan, Lake(real_data_lake))
+    result = run_on_lake(plan, Lake(real_data_lake))
     assert result.metrics
 
 

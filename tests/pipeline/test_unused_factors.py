@@ -11,8 +11,9 @@ from qtc.compile.plan import Plan
 from qtc.lake.read.reader import Lake
 from qtc.manifest.factors import FactorSpec
 from qtc.pipeline import factors, runner
+from qtc.pipeline.market import load_market
 from qtc.pipeline.panel import Panel
-from qtc.pipeline.runner import run_plan
+from qtc.pipeline.runner import run_on_lake
 from tests.pipeline.conftest import plan_from_text
 
 HEAD = """
@@ -95,9 +96,9 @@ def test_unweighted_factors_are_not_computed(
     # vol has weight 0, the others are not named; beta_nope's benchmark is not in the lake
     # and `ey` needs fundamentals: computing either would fail or read more data
     weights = "weights = { mom = 1.0, vol = 0.0 }"
-    result = run_plan(plan(tmp_path, UNUSED, weights), tiny_lake)
+    result = run_on_lake(plan(tmp_path, UNUSED, weights), tiny_lake)
     assert computed == ["mom"]
-    alone = run_plan(plan(tmp_path, "", "weights = { mom = 1.0 }"), tiny_lake)
+    alone = run_on_lake(plan(tmp_path, "", "weights = { mom = 1.0 }"), tiny_lake)
     np.testing.assert_array_equal(result.equity, alone.equity)
     np.testing.assert_array_equal(result.targets, alone.targets)
     assert result.warnings == alone.warnings
@@ -105,13 +106,9 @@ def test_unweighted_factors_are_not_computed(
 
 def test_unused_factors_do_not_shape_the_panel(tmp_path: Path, tiny_lake: Lake) -> None:
     # an unused ATR factor would load open/high/low; an unused beta, its benchmark
-    ctx = runner.RunContext(
-        plan=plan(tmp_path, UNUSED, "weights = { mom = 1.0 }"),
-        lake=tiny_lake,
-        cache=factors.FactorCache(),
-    )
-    runner.STAGES["load_data"](ctx.plan.stage("load_data"), ctx)
-    panel = ctx.need_panel()
+    spec = runner.load_spec(plan(tmp_path, UNUSED, "weights = { mom = 1.0 }"))
+    assert not spec.ohlc and spec.other_benchmarks == ()
+    panel = load_market(spec, tiny_lake).panel
     assert panel.high is None and panel.low is None
     assert list(panel.extra) == ["benchmark:SPY"]
 
