@@ -131,7 +131,7 @@ def size(spec: Size, job: Job) -> Targets:
     weights, notes = sizing.size_with_notes(
         spec.sizing,
         job.products.need(Selection).selected,
-        job.market.panel.returns(),
+        job.market.returns,
         job.products.need(Calendar).rows,
         tick=ticker(job.progress, spec.stage),
     )
@@ -158,7 +158,7 @@ def run_engine(spec: RunEngine, job: Job) -> Execution:
     """Fills, costs, stops and daily equity from nanobook."""
     panel = job.market.panel
     plan = job.products.need(Schedule)
-    marks = engine.forward_filled(panel.adj_close)
+    marks = job.market.marks
     result = engine.run_engine(
         engine.EngineInput(
             dates=panel.dates,

@@ -6,12 +6,14 @@ benchmarks) into a `Market`. The spec's market fields alone identify it
 market (`qtc.pipeline.runner.run_on_market`) and share one `FactorCache`.
 
 Tables that only some plans read (fundamentals, macro series) are read from the
-market's lake on first use and kept for the next plan.
+market's lake on first use and kept for the next plan; so are the arrays every plan
+derives from the panel alike (forward-filled marks, daily returns).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -19,6 +21,7 @@ from qtc.compile.fingerprint import fingerprint
 from qtc.compile.stages import LoadData
 from qtc.lake.read.reader import Lake
 from qtc.pipeline.data import load_data
+from qtc.pipeline.engine import forward_filled
 from qtc.pipeline.factors_fundamental import FundamentalsSource, lake_fundamentals
 from qtc.pipeline.panel import Panel
 
@@ -65,6 +68,20 @@ class Market:
                 if c != "date"
             }
         return self._macro
+
+    @cached_property
+    def marks(self) -> np.ndarray:
+        """Forward-filled total-return closes, (T, N): what positions are marked at."""
+        marks = forward_filled(self.panel.adj_close)
+        marks.flags.writeable = False
+        return marks
+
+    @cached_property
+    def returns(self) -> np.ndarray:
+        """Daily simple returns of adj_close, (T, N) (`Panel.returns`)."""
+        returns = self.panel.returns()
+        returns.flags.writeable = False
+        return returns
 
     def serves(self, spec: LoadData) -> bool:
         """Whether this market is the one `spec` loads."""
