@@ -1,7 +1,8 @@
 """nanobook's technical indicators and EWMA-GARCH recursion on clean numpy series.
 
-With `qtc.pipeline.engine`, this is the only module of qtc that imports
-nanobook (lazily, inside the functions, so importing it costs nothing).
+One of the few qtc modules allowed to import nanobook, besides the
+`qtc.pipeline.engine` package (see the nanobook contract in pyproject.toml);
+it imports it lazily, inside the functions, so importing it costs nothing.
 Callers pass **clean** 1-D float64 series: no NaN inside (nanobook's RSI
 silently skips NaN, and its EMA-based indicators propagate one NaN to the end
 of the series). `qtc.pipeline.factors_price` runs each symbol on its priced

@@ -60,9 +60,7 @@ def digests(result: RunResult, out: Path) -> dict[str, str]:
     }
 
 
-def test_top_n_variants_share_the_market_and_the_factor(
-    tmp_path: Path, tiny_lake: Lake
-) -> None:
+def test_top_n_variants_share_the_market_and_the_factor(tmp_path: Path, tiny_lake: Lake) -> None:
     three, five = plan(tmp_path, 3), plan(tmp_path, 5)
     assert three.fingerprint != five.fingerprint
     assert market_key(load_spec(three)) == market_key(load_spec(five))

@@ -12,7 +12,7 @@ Strategies (universe `all`, 2005-01-01 .. 2023-10-18, monthly, next close, equal
 `method = "rank"`, which orders exactly as raw momentum). Each runs with zero costs and with
 10 bps commission + 5 bps slippage.
 
-Conventions the reference follows (qtc/pipeline/engine.py, schedule.py, NANOBOOK.md §3):
+Conventions the reference follows (qtc/pipeline/engine/, schedule.py, NANOBOOK.md §3):
 
 * Signals: the first trading day of the window and the last trading day of each month;
   execution at the next trading day's close (a signal whose execution would fall after

@@ -1,4 +1,4 @@
-"""The engine on daily bars, for strategies with stops (nanobook's `stop_cfg`).
+"""The daily-bar path, for strategies with stops (nanobook's `stop_cfg`).
 
 nanobook checks stops on closes after the rebalance and exits at that close,
 so every trading day must be a period. To keep it fast, each day's bar list
@@ -8,34 +8,32 @@ whole universe). Rebalances use `FillPolicy.NextBarOpen` with a
 its open: the trade happens at the execution close, and weights on other days
 are ignored, so a stopped name stays out until the next rebalance.
 
-`max_drawdown_pct` works as in the event engine: after a breach seen at a
-close, everything is sold at the next close and the book stays in cash until
-the next rebalance (the run is repeated with that exit inserted; nanobook is
+`max_drawdown_pct` works as in the event-driven path (`portfolio`): after a
+breach seen at a close, everything is sold at the next close and the book
+stays in cash until the next rebalance (the run is repeated with that exit inserted; nanobook is
 deterministic, so everything before it is unchanged).
 
-Difference from the event engine (a documented convention): a held symbol
+Difference from the event-driven path (a documented convention): a held symbol
 whose data ends keeps its last price until the next rebalance, where it is
 sold at that price.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from qtc.errors import QtcError
-from qtc.pipeline.engine import (
+from qtc.pipeline.engine.common import (
     MICRO_SHARES,
     UNITS_PER_USD,
+    EngineInput,
     EngineResult,
     aliases,
     new_cost_model,
     stop_config,
 )
-
-if TYPE_CHECKING:
-    from qtc.pipeline.engine import EngineInput
 
 
 def run_daily(inp: EngineInput, marks: np.ndarray) -> EngineResult:
