@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from qtc.compile.compiler import analyze, build_plan
-from qtc.compile.explain import Node, explain
+from qtc.compile.explain import Node as Node
+from qtc.compile.explain import explain
 from qtc.compile.plan import Plan
 from qtc.errors import Diagnostic, Severity, StrategyError, UserError
 from qtc.manifest.load import LoadedStrategy, load_strategy
@@ -127,3 +128,10 @@ def schema_text() -> str:
     from qtc.manifest.schema import schema_json
 
     return schema_json()
+
+
+def write_schema(path: Path, text: str) -> None:
+    """Write the schema text atomically: a crash leaves the old file or the new one."""
+    from qtc.atomic import write_text_atomic
+
+    write_text_atomic(path, text)

@@ -19,11 +19,11 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from qtc.api.secrets import redact_line
 from qtc.errors import Diagnostic, QtcError, Severity, StrategyError
-from qtc.manifest.secrets import redact_line
 
 if TYPE_CHECKING:
-    from qtc.compile.explain import Node
+    from qtc.api.strategy import Node
 
 PLAIN_WIDTH = 100
 FRAME_WIDTH = 120
@@ -202,7 +202,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from contextlib import AbstractContextManager
 
-    from qtc.pipeline.progress import Progress
+    from qtc.api.run import Progress
 
 
 def stage_progress(*, enabled: bool = True, delay: float = 1.0) -> AbstractContextManager[Progress]:

@@ -19,9 +19,12 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from qtc import __version__
-from qtc.cli import backtest, check, compile, control, options, pending, rebalance, report, schema
+from qtc.cli import options, pending
+from qtc.cli.audit import audit_app
 from qtc.cli.data import data_app
-from qtc.cli.live_tools import audit_app, positions
+from qtc.cli.live import kill, positions, rebalance, reconcile
+from qtc.cli.run import backtest, report
+from qtc.cli.strategy import check, compile, schema
 from qtc.errors import QtcError, StrategyError, UserError
 
 
@@ -36,15 +39,15 @@ class QtcGroup(TyperGroup):
             or "--format=json" in raw
             or (("--format", "json") in itertools.pairwise(raw))
         )  # read before parsing: a usage error can come before `--format` is parsed
-        options.CHOSEN["format"] = (
-            options.OutputFormat.json if json_asked else options.OutputFormat.human
-        )
+        fmt = options.OutputFormat.json if json_asked else options.OutputFormat.human
+        state = options.CliState(format=fmt)
+        ctx.obj = state  # every sub-context shares it; `--format`/`--json` callbacks update it
         try:
             return super().invoke(ctx)
         except StrategyError as exc:
             from qtc.cli import console
 
-            if _wants_json():
+            if _wants_json(state):
                 console.print_json(
                     {"ok": False, "diagnostics": [d.to_dict() for d in exc.diagnostics]}
                 )
@@ -52,26 +55,26 @@ class QtcGroup(TyperGroup):
                 console.strategy_error(exc)
             raise typer.Exit(exc.exit_code) from None
         except QtcError as exc:
-            _report(exc)
+            _report(state, exc)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this
-            _report(QtcError("interrupted (Ctrl-C); nothing was left half-written"))
+            _report(state, QtcError("interrupted (Ctrl-C); nothing was left half-written"))
             raise typer.Exit(INTERRUPTED) from None
         except OSError as exc:
-            _report(_os_error(exc))
+            _report(state, _os_error(exc))
             raise typer.Exit(1) from None
         except UsageError as exc:
-            if not _wants_json():
+            if not _wants_json(state):
                 raise
-            _report(UserError(exc.format_message(), hint=_usage_hint(exc)))
+            _report(state, UserError(exc.format_message(), hint=_usage_hint(exc)))
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except Exception as exc:
             if os.environ.get(DEBUG_ENV):
                 raise
-            _report(_internal(exc))
+            _report(state, _internal(exc))
             raise typer.Exit(INTERNAL) from None
 
 
@@ -85,11 +88,11 @@ DEBUG_ENV = "QTC_DEBUG"
 """Set it to see the traceback of an internal error."""
 
 
-def _report(exc: QtcError) -> None:
+def _report(state: options.CliState, exc: QtcError) -> None:
     """Print an error once, as JSON when the command asked for it."""
     from qtc.cli import console
 
-    if _wants_json():
+    if _wants_json(state):
         console.print_json({"ok": False, "error": exc.message, "hint": exc.hint})
     else:
         console.error(exc)
@@ -113,9 +116,9 @@ def _internal(exc: Exception) -> QtcError:
     )
 
 
-def _wants_json() -> bool:
+def _wants_json(state: options.CliState) -> bool:
     """True when the running command asked for JSON output (`--format json` or `--json`)."""
-    return options.CHOSEN["format"] is options.OutputFormat.json
+    return state.format is options.OutputFormat.json
 
 
 def _usage_hint(exc: UsageError) -> str:
@@ -157,9 +160,9 @@ app.command("schema")(schema.schema)
 app.command("backtest")(backtest.backtest)
 app.command("report")(report.report)
 app.command("rebalance")(rebalance.rebalance)
-app.command("reconcile")(control.reconcile)
-app.command("kill")(control.kill)
-app.command("positions")(positions)
+app.command("reconcile")(reconcile.reconcile)
+app.command("kill")(kill.kill)
+app.command("positions")(positions.positions)
 pending.register(app)
 app.add_typer(data_app)
 app.add_typer(audit_app)

@@ -1,8 +1,9 @@
-"""Options shared by several commands (declared once)."""
+"""Options shared by several commands (declared once), and the run state they record."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
@@ -16,20 +17,36 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-CHOSEN: dict[str, OutputFormat] = {"format": OutputFormat.human}
-"""The output format of the running command (read by the error boundary in `main`)."""
+@dataclass
+class CliState:
+    """What one run of `qtc` carries in its root context (`ctx.obj`).
+
+    Attributes:
+        format: The output format asked for so far; the error boundary in `main` renders
+            a failure in it.
+    """
+
+    format: OutputFormat = OutputFormat.human
 
 
-def _remember_format(value: OutputFormat) -> OutputFormat:
+def state(ctx: typer.Context) -> CliState:
+    """The state of the running command, kept on the root context (created if missing)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+def _remember_format(ctx: typer.Context, value: OutputFormat) -> OutputFormat:
     """Option callback: record the chosen format for error rendering."""
-    CHOSEN["format"] = value
+    state(ctx).format = value
     return value
 
 
-def remember_json(value: bool) -> bool:
+def remember_json(ctx: typer.Context, value: bool) -> bool:
     """Option callback for `--json` flags: JSON errors too."""
     if value:
-        CHOSEN["format"] = OutputFormat.json
+        state(ctx).format = OutputFormat.json
     return value
 
 

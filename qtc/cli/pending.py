@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import typer
 
-from qtc.cli.options import CHOSEN, OutputFormat
+from qtc.cli.options import OutputFormat, state
 from qtc.errors import QtcError
 
 PENDING: dict[str, str] = {
@@ -29,7 +29,7 @@ def _pending(name: str) -> Callable[[typer.Context], None]:
         args = list(ctx.args)
         pairs = itertools.pairwise(args)
         if "--format=json" in args or ("--format", "json") in pairs:
-            CHOSEN["format"] = OutputFormat.json
+            state(ctx).format = OutputFormat.json
         raise QtcError(
             f"`qtc {name}` is not implemented yet; it is planned.",
             hint="`qtc check` and `qtc compile` work today",

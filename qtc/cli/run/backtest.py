@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from qtc.cli.data import LakeOpt
+from qtc.cli.lake_options import LakeOpt
 from qtc.cli.options import FormatOpt, OutputFormat, RunAsOfOpt, SetOpt, StrictOpt
-from qtc.cli.report import QuantstatsOpt
+from qtc.cli.run.report import QuantstatsOpt
 
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("total return", "total_return", "pct"),
@@ -50,7 +50,7 @@ def backtest(
     """Run a strategy on the lake and write runs/<strategy>/<run id>/ (reused when identical)."""
     from qtc.api import run as api_run
     from qtc.cli import console
-    from qtc.cli.data import lake_for_reading
+    from qtc.cli.lake_options import lake_for_reading
     from qtc.cli.options import parse_date
 
     ref = lake_for_reading(lake)

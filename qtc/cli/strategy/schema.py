@@ -21,7 +21,6 @@ def schema(
 ) -> None:
     """Write schemas/strategy.v1.json from the manifest models (editors use it)."""
     from qtc.api import strategy as api
-    from qtc.atomic import write_text_atomic
     from qtc.cli import console
 
     text = api.schema_text()
@@ -36,5 +35,5 @@ def schema(
             raise typer.Exit(1)
         console.line(f"{out} is up to date.", style="green")
         return
-    write_text_atomic(out, text)
+    api.write_schema(out, text)
     console.line(f"wrote {out}", style="green")

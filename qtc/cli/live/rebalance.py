@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qtc.cli.data import LakeOpt
+from qtc.cli.lake_options import LakeOpt
 from qtc.cli.options import AsOfOpt, FormatOpt, OutputFormat, SetOpt
 from qtc.errors import QtcError, UserError
 
@@ -58,10 +58,9 @@ def rebalance(
     """Compute today's orders from the plan, show them, and (once confirmed) execute them."""
     from qtc.api import live as api_live
     from qtc.cli import options
-    from qtc.live.execute import Timing
 
     today = options.today()
-    timing = Timing(timeout=timeout, poll=min(1.0, max(timeout / 20, 0.01)))
+    timing = api_live.Timing(timeout=timeout, poll=min(1.0, max(timeout / 20, 0.01)))
     if resume:
         done = api_live.resume(apply, file, today=today, allow_stale=allow_stale, timing=timing)
         _show_execution(done, fmt)
@@ -96,7 +95,7 @@ def _plan(
 ) -> Any:
     """A fresh order plan from the strategy, or a saved one (`--apply`)."""
     from qtc.api import live as api_live
-    from qtc.cli.data import lake_for_reading
+    from qtc.cli.lake_options import lake_for_reading
     from qtc.cli.options import parse_date
 
     if apply is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from qtc.cli.data import LakeOpt
+from qtc.cli.lake_options import LakeOpt
 from qtc.cli.options import FormatOpt, OutputFormat
 
 QuantstatsOpt = Annotated[

@@ -1,0 +1,1 @@
+"""`qtc rebalance|positions|reconcile|kill`: trading at a broker; one module per command."""

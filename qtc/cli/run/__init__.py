@@ -1,0 +1,1 @@
+"""`qtc backtest|report`: run a strategy on the lake and render the result, one module each."""

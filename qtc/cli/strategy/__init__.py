@@ -1,0 +1,1 @@
+"""`qtc check|compile|schema`: strategy files without data, one module per command."""
