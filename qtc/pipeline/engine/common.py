@@ -75,9 +75,13 @@ class EngineResult:
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def weights(self, prices: np.ndarray) -> np.ndarray:
-        """End-of-day weights (fraction of equity), (D, N), from shares and marks."""
-        value = np.nan_to_num(self.shares * prices)
-        out: np.ndarray = value / self.equity[:, None]
+        """End-of-day weights (fraction of equity), (D, N), from shares and marks.
+
+        Only held cells are multiplied (a zero holding is 0 even where the mark is NaN).
+        """
+        out = np.zeros(self.shares.shape)
+        np.multiply(self.shares, prices, out=out, where=self.shares != 0)
+        out /= self.equity[:, None]
         return out
 
 

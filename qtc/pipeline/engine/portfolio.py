@@ -55,18 +55,25 @@ class _Book:
         units = np.rint(marks[held] * UNITS_PER_USD) / UNITS_PER_USD
         return float(self.portfolio.cash) / UNITS_PER_USD + float(np.dot(self.shares[held], units))
 
-    def trade(self, weights: dict[int, float], marks: np.ndarray) -> tuple[float, float]:
-        """Rebalance to `weights` (column -> weight) at `marks`; return (notional, cost) in USD."""
+    def trade(
+        self, cols: list[int], weights: list[float], marks: np.ndarray
+    ) -> tuple[float, float]:
+        """Rebalance columns `cols` to `weights` at `marks`; return (notional, cost) in USD.
+
+        Targets go smallest weight change first (sells before buys; ties in the order of
+        `cols`), with prices for every held or targeted column in column order.
+        """
         before_equity = self.equity_at(marks)
         before_units = self.equity_in_units(marks)
         before = self.shares.copy()
         held = np.flatnonzero(before)
         value = (before[held] * marks[held] / before_equity).tolist()
         current = dict(zip(held.tolist(), value, strict=True))
-        order = sorted(weights, key=lambda j: weights[j] - current.get(j, 0.0))
-        targets = [(self.alias[j], float(weights[j])) for j in order]
-        priced = {int(j) for j in np.flatnonzero(before != 0)} | set(weights)
-        bars = [(self.alias[j], _units(marks[j])) for j in sorted(priced)]
+        order = sorted(range(len(cols)), key=lambda i: weights[i] - current.get(cols[i], 0.0))
+        targets = [(self.alias[cols[i]], weights[i]) for i in order]
+        priced = sorted(current.keys() | set(cols))
+        units = np.rint(marks[priced] * UNITS_PER_USD).astype(np.int64).tolist()
+        bars = list(zip([self.alias[j] for j in priced], units, strict=True))
         self.portfolio.rebalance_simple(targets, bars)
         self._read_positions(priced)
         moved = np.flatnonzero(self.shares != before)
@@ -83,10 +90,11 @@ class _Book:
         bars = [(self.alias[j], _units(marks[j])) for j in held]
         return {self.index[s]: w for s, w in self.portfolio.current_weights(bars)}
 
-    def _read_positions(self, touched: set[int]) -> None:
-        """Refresh the shares of the symbols a trade touched from nanobook's positions."""
+    def _read_positions(self, touched: list[int]) -> None:
+        """Refresh the shares of the columns a trade touched from nanobook's positions."""
+        position = self.portfolio.position
         for j in touched:
-            pos = self.portfolio.position(self.alias[j])
+            pos = position(self.alias[j])
             self.shares[j] = pos.quantity if pos is not None else 0.0
 
 
@@ -132,18 +140,18 @@ def _rebalance(
 ) -> None:
     """Trade to one rebalance's targets at the close of `row`."""
     inp = book.inp
-    priced = np.isfinite(inp.prices[row])
     wanted = np.flatnonzero(target != 0)
-    dropped = [inp.symbols[j] for j in wanted if not priced[j]]
-    weights = {int(j): float(target[j]) for j in wanted if priced[j]}
-    notional, cost = book.trade(weights, marks[row])
+    priced = np.isfinite(inp.prices[row, wanted])
+    dropped = [inp.symbols[j] for j in wanted[~priced].tolist()]
+    cols = wanted[priced]
+    notional, cost = book.trade(cols.tolist(), target[cols].tolist(), marks[row])
     _record(book, out, marks, inp.first_row, row, notional, cost)
     equity = float(out.equity[row - inp.first_row])
     book.peak = equity if book.peak is None else max(book.peak, equity)
     event: dict[str, Any] = {
         "date": str(inp.dates[row]),
         "kind": "rebalance",
-        "names": len(weights),
+        "names": len(cols),
     }
     if dropped:
         event["unpriced_targets"] = dropped
@@ -156,9 +164,9 @@ def _hold(
     """Mark days row+1 .. nxt-1, liquidating ended symbols and handling drawdown exits."""
     start = row + 1
     while start < nxt:
-        held = np.flatnonzero(book.shares != 0)
-        ends = [int(last_row[j]) for j in held if start - 1 <= last_row[j] < nxt - 1]
-        stop = min([*ends, nxt - 1])
+        ends = last_row[book.shares != 0]
+        ends = ends[(start - 1 <= ends) & (ends < nxt - 1)]
+        stop = min(int(ends.min()), nxt - 1) if ends.size else nxt - 1
         breach, book.peak = _mark(book, out, marks, start, stop + 1, peak=book.peak)
         if breach is not None and breach + 1 < nxt:
             _exit_all(book, out, marks, breach + 1, "drawdown_exit")
@@ -206,7 +214,7 @@ def _liquidate_ended(
     inp = book.inp
     ending = [j for j in np.flatnonzero(book.shares != 0) if last_row[j] == row]
     keep = {j: w for j, w in book.current_weights(marks[row]).items() if j not in ending}
-    notional, cost = book.trade(keep, marks[row])
+    notional, cost = book.trade(list(keep), list(keep.values()), marks[row])
     _record(book, out, marks, inp.first_row, row, notional, cost)
     for j in ending:
         out.events.append(
@@ -216,7 +224,7 @@ def _liquidate_ended(
 
 def _exit_all(book: _Book, out: EngineResult, marks: np.ndarray, row: int, kind: str) -> None:
     """Sell everything at the close of `row`."""
-    notional, cost = book.trade({}, marks[row])
+    notional, cost = book.trade([], [], marks[row])
     _record(book, out, marks, book.inp.first_row, row, notional, cost)
     out.events.append({"date": str(book.inp.dates[row]), "kind": kind})
 
