@@ -5,7 +5,8 @@ best scores, `quantile` the best fraction (rounded up), neither keeps every
 scored symbol; `min_score` drops lower scores. With `buffer`, a name held at
 the previous rebalance stays while its rank is within `top_n + buffer`, and
 the remaining slots go to the best new names (hysteresis). Ties are broken by
-column order, so results are deterministic. Loops over rebalances only,
+column order, so results are deterministic. Without a buffer every
+rebalance is ranked at once; with one, the loop goes rebalance by rebalance,
 because the buffer depends on the previous selection.
 """
 
@@ -20,6 +21,8 @@ from qtc.manifest.scoring import SelectionSection
 
 def select(spec: SelectionSection, scores: np.ndarray) -> np.ndarray:
     """The selection mask, (R, N)."""
+    if not spec.buffer:
+        return _ranked(spec, scores)
     chosen = np.zeros(scores.shape, bool)
     previous = np.zeros(scores.shape[1], bool)
     for r in range(scores.shape[0]):
@@ -45,6 +48,21 @@ def _one(spec: SelectionSection, row: np.ndarray, previous: np.ndarray) -> np.nd
     else:
         out[order[:count]] = True
     return out
+
+
+def _ranked(spec: SelectionSection, scores: np.ndarray) -> np.ndarray:
+    """Every rebalance at once: the best `count` scores per row, ties by column order."""
+    ok = np.isfinite(scores)
+    if spec.min_score is not None:
+        ok &= scores >= spec.min_score
+    keyed = np.where(ok, -scores, np.inf)
+    order = np.argsort(keyed, axis=1, kind="stable")
+    ranks = np.empty(scores.shape, np.int64)
+    np.put_along_axis(ranks, order, np.arange(scores.shape[1])[None, :], axis=1)
+    available = ok.sum(axis=1)
+    counts = np.array([_count(spec, int(n)) for n in available], np.int64)
+    chosen: np.ndarray = (ranks < counts[:, None]) & ok
+    return chosen
 
 
 def _count(spec: SelectionSection, available: int) -> int:

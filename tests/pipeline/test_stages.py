@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from qtc.compile.stages import Score
@@ -66,3 +68,25 @@ def test_quantile_min_score_and_empty() -> None:
     assert not q[1].any()
     m = select(SelectionSection(min_score=3.5), scores)
     assert m[0].astype(int).tolist() == [0, 0, 0, 1, 1]
+
+
+def test_ranking_all_rebalances_at_once_equals_the_row_by_row_selection() -> None:
+    """Without a buffer, select() ranks every row at once; the per-row rule is the reference."""
+    from qtc.pipeline import selection
+
+    rng = np.random.default_rng(1)
+    for trial in range(200):
+        rows, cols = int(rng.integers(1, 30)), int(rng.integers(1, 40))
+        ties = rng.choice([-1.0, 0.0, -0.0, 0.5, 1.0, 2.0], size=(rows, cols))
+        scores = ties if trial % 2 else rng.normal(size=(rows, cols))
+        scores[rng.random((rows, cols)) < 0.2] = np.nan
+        rule: dict[str, Any] = [
+            {"top_n": int(rng.integers(1, 10))},
+            {"quantile": float(rng.uniform(0.05, 1.0))},
+            {},
+        ][trial % 3]
+        if trial % 5 == 0:
+            rule["min_score"] = 0.0
+        spec = SelectionSection(**rule)
+        expected = np.array([selection._one(spec, row, np.zeros(cols, bool)) for row in scores])
+        np.testing.assert_array_equal(select(spec, scores), expected)
