@@ -44,6 +44,7 @@ def test_the_contracts_hold(copy: Path) -> None:
         ("lake/schema.py", "import qtc.compile.plan", "Layers (docs/ARCHITECTURE.md)"),
         ("pipeline/panel.py", "import qtc.pipeline.runner", "Pipeline: runner > handlers"),
         ("lake/read/reader.py", "import qtc.lake.ingest.store", "Lake: resolve > demo"),
+        ("live/brokers/base.py", "import qtc.live.session", "Live: commands > planning"),
         ("cli/options.py", "import qtc.live.audit", "The CLI imports only qtc.api"),
         ("pipeline/scoring.py", "import nanobook", "Only the engine adapter imports nanobook"),
     ],

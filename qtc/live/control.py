@@ -8,17 +8,47 @@ includes the time, so its client order ids never collide with another kill's.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from qtc.live.audit import AuditLog
-from qtc.live.brokers.base import Broker, OrderState
-from qtc.live.execute import ExecutionReport, Executor, Timing
+from qtc.live.brokers.base import Broker, OrderState, Position
+from qtc.live.execute import ExecutionPlan, ExecutionReport, Executor, PlanOrder, Timing
 from qtc.live.orderplan import plan_hash
+from qtc.live.rules import OrderRules
 
 KILL_PLAN = "kill"
 """The `plan_hash` of the cancel-all records (there is no order plan)."""
+
+
+@dataclass
+class Killed:
+    """What `qtc kill` did.
+
+    Attributes:
+        canceled: The orders canceled.
+        flattened: The flatten's execution report (None without `--flatten`).
+        audit_log: The kill's audit log.
+        positions: The holdings left.
+    """
+
+    canceled: list[OrderState]
+    flattened: ExecutionReport | None
+    audit_log: Path
+    positions: list[Position]
+
+
+def kill(broker: Broker, *, state: Path, flatten: bool, timing: Timing | None = None) -> Killed:
+    """Cancel every open order (logged first); with `flatten`, sell every position.
+
+    The audit log is `<state>/audit/kill-<broker>-<account>.jsonl`.
+    """
+    log_path = state / "audit" / f"kill-{broker.name}-{broker.account().account_id}.jsonl"
+    canceled = cancel_everything(broker, log_path)
+    sold = flatten_positions(broker, log_path, timing=timing) if flatten else None
+    return Killed(canceled, sold, log_path, broker.positions())
 
 
 def cancel_everything(
@@ -71,9 +101,20 @@ def flatten_positions(
 ) -> ExecutionReport:
     """Sell every position (after `cancel_everything`), waiting for fills like a rebalance."""
     doc = flatten_plan(broker)
+    plan = _execution(doc, fractional=broker.supports_fractional)
     with AuditLog(log_path, run_id=_run_id(), plan_hash=doc["sha256"], redact=redact or []) as log:
         log.append("flatten.plan", {"orders": doc["orders"]})
-        return Executor(broker, log, doc, timing=timing).run()
+        return Executor(broker, log, plan, timing=timing).run()
+
+
+def _execution(doc: dict[str, Any], *, fractional: bool) -> ExecutionPlan:
+    """The flatten plan as the executor runs it: market sells, no band, minimum or buffer."""
+    orders = [
+        PlanOrder(o["symbol"], "sell", float(o["quantity"]), float(o["price"]))
+        for o in doc["orders"]
+    ]
+    rules = OrderRules.sells_only(fractional=fractional)
+    return ExecutionPlan(doc["sha256"], orders, doc["prices"], doc["targets"], rules)
 
 
 def _run_id() -> str:

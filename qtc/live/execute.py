@@ -23,10 +23,10 @@ stops with `ExecutionInterrupted`, and `qtc rebalance --resume` finishes it late
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from qtc.errors import QtcError
 from qtc.live import audit
@@ -41,6 +41,10 @@ from qtc.live.brokers.base import (
     Side,
 )
 from qtc.live.orders import PlannedOrder, fit_cash
+from qtc.live.rules import OrderRules
+
+if TYPE_CHECKING:
+    from qtc.live.orderplan import OrderPlan
 
 EPS = 1e-9
 """Share tolerance when comparing filled quantities."""
@@ -72,6 +76,53 @@ class Timing:
     reconnects: int = 3
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOrder:
+    """One order as the executor sends it.
+
+    Attributes:
+        symbol: Ticker.
+        side: `"buy"` or `"sell"`.
+        quantity: Shares planned.
+        price: The price the plan sized it at.
+    """
+
+    symbol: str
+    side: Side
+    quantity: float
+    price: float
+
+
+@dataclass(frozen=True)
+class ExecutionPlan:
+    """What the executor runs: a plan's orders under its rules, named by its hash.
+
+    Attributes:
+        sha256: The plan's hash (the client order ids and the audit log derive from it).
+        orders: The orders, sells first.
+        prices: Symbol -> the price the plan sized at (the residual is valued at it).
+        targets: Symbol -> target weight (the residual is measured against it).
+        rules: The rules the buys are fitted to the cash left after the sells with.
+    """
+
+    sha256: str
+    orders: Sequence[PlanOrder]
+    prices: Mapping[str, float]
+    targets: Mapping[str, float]
+    rules: OrderRules
+
+    @classmethod
+    def of(cls, plan: OrderPlan) -> ExecutionPlan:
+        """The execution of an order plan."""
+        return cls(
+            plan.sha256,
+            [PlanOrder(o.symbol, o.side, float(o.quantity), float(o.price)) for o in plan.orders],
+            plan.prices,
+            plan.targets,
+            plan.order_rules,
+        )
 
 
 def client_order_id(plan_sha256: str, index: int) -> str:
@@ -171,7 +222,7 @@ class Executor:
         self,
         broker: Broker,
         log: audit.AuditLog,
-        plan: Mapping[str, Any],
+        plan: ExecutionPlan,
         *,
         timing: Timing | None = None,
         known: Mapping[str, audit.OrderState] | None = None,
@@ -181,7 +232,7 @@ class Executor:
         Args:
             broker: A connected broker.
             log: The open audit log (its plan hash is the plan's `sha256`).
-            plan: The order-plan document (see `qtc.live.orderplan`).
+            plan: The orders, their rules and the plan's hash.
             timing: Timeouts, polling and reconnection (defaults: 60 s, 1 s, 3 tries).
             known: On a resume, the log's replayed orders (`audit.replay`).
         """
@@ -190,20 +241,12 @@ class Executor:
         self.plan = plan
         self.timing = timing or Timing()
         self.known = dict(known or {})
-        rules = plan.get("order_rules", {})
-        self.fractional = bool(rules.get("fractional", broker.supports_fractional))
-        self.min_order_value = float(rules.get("min_order_value", 0.0))
-        self.cash_buffer_bps = float(rules.get("cash_buffer_bps", 0.0))
+        self.fractional = plan.rules.fractional
+        self.min_order_value = plan.rules.min_order_value
+        self.cash_buffer_bps = plan.rules.cash_buffer_bps
         self.rows = [
-            Row(
-                client_order_id(str(plan["sha256"]), i),
-                o["symbol"],
-                o["side"],
-                float(o["quantity"]),
-                float(o["price"]),
-                float(o["quantity"]),
-            )
-            for i, o in enumerate(plan["orders"])
+            Row(client_order_id(plan.sha256, i), o.symbol, o.side, o.quantity, o.price, o.quantity)
+            for i, o in enumerate(plan.orders)
         ]
 
     # -- the run ---------------------------------------------------------------------------------
@@ -447,7 +490,7 @@ class Executor:
         """Compare holdings with the targets; log and return the report."""
         account = self._call("account", self.broker.account)
         positions = self._call("positions", self.broker.positions)
-        residual = residual_weights(self.plan, account, positions)
+        residual = residual_weights(self.plan.prices, self.plan.targets, account, positions)
         orders = [r.outcome() for r in self.rows]
         complete = not any(r.is_open for r in self.rows) and all(
             r.sent or r.skipped for r in self.rows
@@ -506,14 +549,15 @@ def _synthetic(row: Row, status: Any, logged: audit.OrderState) -> OrderState:
 
 
 def residual_weights(
-    plan: Mapping[str, Any], account: Account, positions: list[Position]
+    prices: Mapping[str, float],
+    targets: Mapping[str, float],
+    account: Account,
+    positions: list[Position],
 ) -> list[dict[str, Any]]:
-    """Target vs held weight per symbol, at the plan's prices, largest gap first.
+    """Target vs held weight per symbol, at the given prices, largest gap first.
 
-    Symbols without a plan price are valued at their average price.
+    Symbols without a price are valued at their average price.
     """
-    prices: Mapping[str, float] = plan.get("prices", {})
-    targets: Mapping[str, float] = plan.get("targets", {})
     held = {p.symbol: p.quantity * prices.get(p.symbol, p.avg_price) for p in positions}
     equity = account.cash + sum(held.values())
     rows: list[dict[str, Any]] = []

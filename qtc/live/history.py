@@ -12,7 +12,7 @@ from pathlib import Path
 
 from qtc.atomic import write_text_atomic
 from qtc.errors import QtcError
-from qtc.live.runs import safe_name
+from qtc.live.windows import safe_name
 
 
 def history_path(state: Path, broker: str, account: str) -> Path:

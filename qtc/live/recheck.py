@@ -17,7 +17,6 @@ same process, after the confirmation):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,10 @@ from typing import Any
 from qtc.errors import QtcError
 from qtc.live.brokers.base import Account, Broker, Position
 from qtc.live.history import history_path, peak_equity
-from qtc.live.orderplan import positions_moved, risk_document
-from qtc.live.orders import PlannedOrder, plan_orders
+from qtc.live.orderplan import OrderPlan, RiskRecord, positions_moved
+from qtc.live.orders import PlannedOrder
 from qtc.live.risk import RiskReport, check_orders
 from qtc.live.staleness import SignalAge, check_fresh, check_sendable_date, signal_age
-from qtc.manifest.risk import RiskSection
 
 QTY_TOLERANCE = 1e-9
 """Rebuilt quantities within this many shares of the plan's are equal."""
@@ -51,39 +49,36 @@ class Recheck:
 
     def risk_document(self) -> dict[str, Any]:
         """The re-run checks in the order plan's `risk` shape."""
-        return risk_document(self.risk, self.peak_equity)
+        return RiskRecord.of(self.risk, self.peak_equity).model_dump(mode="json")
 
 
-def recheck(doc: Mapping[str, Any], broker: Broker, *, state: Path, today: dt.date) -> Recheck:
+def recheck(plan: OrderPlan, broker: Broker, *, state: Path, today: dt.date) -> Recheck:
     """Re-check a plan against the connected broker's account (steps 1-3).
 
     Raises:
         QtcError: Positions or cash moved, or the rebuilt orders differ (nothing was sent).
     """
     account, positions = broker.account(), broker.positions()
-    _refuse_moved(doc, positions, account)
-    orders = [PlannedOrder(**o) for o in doc["orders"]]
-    _refuse_different(orders, _rebuilt(doc, positions))
-    prices = _current_prices(doc, broker, orders, positions)
+    _refuse_moved(plan, positions, account)
+    orders = plan.planned_orders()
+    _refuse_different(orders, _rebuilt(plan, positions))
+    prices = _current_prices(plan, broker, orders, positions)
     repriced = [_at(o, prices.get(o.symbol, o.price)) for o in orders]
-    limits = RiskSection.model_validate(doc["risk_limits"])
-    kind = doc["broker"]["kind"]
+    kind = plan.broker.kind
     peak = peak_equity(history_path(state, kind, account.account_id))
-    risk = check_orders(repriced, account, positions, prices, limits, peak_equity=peak)
-    as_of = dt.date.fromisoformat(doc["as_of"])
-    signal = dt.date.fromisoformat(doc["signal_date"])
-    max_days = int(doc["signal_age"]["max_days"])
-    return Recheck(signal_age(kind, signal, as_of, today, max_days), risk, peak)
+    risk = check_orders(repriced, account, positions, prices, plan.risk_limits, peak_equity=peak)
+    max_days = plan.signal_age.max_days
+    return Recheck(signal_age(kind, plan.signal_date, plan.as_of, today, max_days), risk, peak)
 
 
-def enforce(doc: Mapping[str, Any], checked: Recheck, *, today: dt.date, allow_stale: bool) -> None:
+def enforce(plan: OrderPlan, checked: Recheck, *, today: dt.date, allow_stale: bool) -> None:
     """Refuse to send a plan that failed its re-check (step 4).
 
     Raises:
         UserError: A real broker's plan made for another day than today.
         QtcError: A risk FAIL, or a stale signal without `allow_stale`.
     """
-    check_sendable_date(doc["broker"]["kind"], dt.date.fromisoformat(doc["as_of"]), today)
+    check_sendable_date(plan.broker.kind, plan.as_of, today)
     check_fresh(checked.age, allow_stale=allow_stale)
     if checked.risk.failed:
         failed = [
@@ -109,26 +104,16 @@ def _refusal(what: str, items: list[str], shown: int, hint: str = NEW_PLAN) -> Q
     return QtcError(f"{what} ({listed}); nothing was sent", hint=hint)
 
 
-def _refuse_moved(doc: Mapping[str, Any], positions: list[Position], account: Account) -> None:
-    moved = positions_moved(dict(doc), positions, account)
+def _refuse_moved(plan: OrderPlan, positions: list[Position], account: Account) -> None:
+    moved = positions_moved(plan, positions, account)
     if moved:
         raise _refusal("positions have moved since the order plan was made", moved, 5)
 
 
-def _rebuilt(doc: Mapping[str, Any], positions: list[Position]) -> list[PlannedOrder]:
+def _rebuilt(plan: OrderPlan, positions: list[Position]) -> list[PlannedOrder]:
     """The orders the plan's targets, rules and prices give for these positions."""
-    snapshot = Account(**doc["account"])
-    rules = doc["order_rules"]
-    return plan_orders(
-        doc["targets"],
-        positions,
-        snapshot,
-        doc["prices"],
-        fractional=bool(rules["fractional"]),
-        no_trade_band_bps=float(rules["no_trade_band_bps"]),
-        min_order_value=float(rules["min_order_value"]),
-        cash_buffer_bps=float(rules["cash_buffer_bps"]),
-    )
+    snapshot = plan.account.to_account()
+    return plan.order_rules.orders(plan.targets, positions, snapshot, plan.prices)
 
 
 def _refuse_different(planned: list[PlannedOrder], rebuilt: list[PlannedOrder]) -> None:
@@ -153,14 +138,14 @@ def _refuse_different(planned: list[PlannedOrder], rebuilt: list[PlannedOrder]) 
 
 
 def _current_prices(
-    doc: Mapping[str, Any],
+    plan: OrderPlan,
     broker: Broker,
     orders: list[PlannedOrder],
     positions: list[Position],
 ) -> dict[str, float]:
     """The broker's prices now, falling back to the plan's where it quotes none."""
     symbols = sorted({o.symbol for o in orders} | {p.symbol for p in positions})
-    prices = {s: float(p) for s, p in doc["prices"].items()}
+    prices = {s: float(p) for s, p in plan.prices.items()}
     prices.update({s: float(p) for s, p in broker.quotes(symbols).items() if p > 0})
     return prices
 

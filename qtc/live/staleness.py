@@ -9,8 +9,8 @@ The reference date is the date the orders go out:
 
 * for brokers that reach a real market (`alpaca`, `ibkr`) it is always today's date, and a
   plan made for another date (`--as-of`) cannot send orders at all;
-* for the simulated brokers (`paper`, `mock`) it is the plan's as-of date (which defaults to
-  today), so a paper account can replay a past date on purpose.
+* for the simulated brokers (`paper`, `mock`: `Capabilities.simulated`) it is the plan's
+  as-of date (which defaults to today), so a paper account can replay a past date on purpose.
 
 A plan whose signal is older than `[rebalance] max_signal_age_days` (default 2) sends
 nothing unless `--allow-stale` is given.
@@ -23,9 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from qtc.errors import QtcError, UserError
-
-SIMULATED = frozenset({"paper", "mock"})
-"""Broker kinds that do not reach a market (they may trade a past as-of date)."""
+from qtc.live.brokers.factory import capabilities
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +77,7 @@ def trading_days_between(start: dt.date, end: dt.date) -> int:
 
 def reference_date(kind: str, as_of: dt.date, today: dt.date) -> dt.date:
     """The date a plan's orders go out: today for real brokers, `as_of` for simulated ones."""
-    return as_of if kind in SIMULATED else today
+    return as_of if capabilities(kind).simulated else today
 
 
 def signal_age(
@@ -96,7 +94,7 @@ def check_sendable_date(kind: str, as_of: dt.date, today: dt.date) -> None:
     Raises:
         UserError: `kind` reaches a market and `as_of` is not today.
     """
-    if kind not in SIMULATED and as_of != today:
+    if not capabilities(kind).simulated and as_of != today:
         raise UserError(
             f"the plan is for {as_of} but today is {today}: a {kind} account trades today "
             "only; nothing was sent",

@@ -18,13 +18,22 @@ import pytest
 from qtc.live.audit import AuditLog, read_log, replay, verify
 from qtc.live.brokers.base import BrokerDisconnected, OrderRequest, OrderState, Position
 from qtc.live.brokers.mock import MockBroker, never, partial, reject
-from qtc.live.execute import ExecutionInterrupted, Executor, Timing, client_order_id
+from qtc.live.execute import (
+    ExecutionInterrupted,
+    ExecutionPlan,
+    Executor,
+    PlanOrder,
+    Timing,
+    client_order_id,
+)
 from qtc.live.orderplan import plan_hash
 from qtc.live.orders import plan_orders
+from qtc.live.rules import OrderRules
 
 PRICES = {"AAA": 100.0, "BBB": 50.0, "CCC": 20.0, "DDD": 10.0}
 TARGETS = {"BBB": 0.5, "CCC": 0.25, "DDD": 0.25}
 FINAL = {"BBB": 200.0, "CCC": 250.0, "DDD": 500.0}
+RULES = OrderRules(fractional=False, no_trade_band_bps=0, min_order_value=0, cash_buffer_bps=0)
 
 
 class Clock:
@@ -73,10 +82,16 @@ def make_plan(broker: MockBroker) -> dict[str, Any]:
         "targets": TARGETS,
         "prices": PRICES,
         "orders": [asdict(o) for o in orders],
-        "order_rules": {"fractional": False, "min_order_value": 0.0, "cash_buffer_bps": 0.0},
+        "order_rules": RULES.model_dump(),
     }
     doc["sha256"] = plan_hash(doc)
     return doc
+
+
+def execution(doc: dict[str, Any]) -> ExecutionPlan:
+    """The plan as the executor runs it."""
+    orders = [PlanOrder(o["symbol"], o["side"], o["quantity"], o["price"]) for o in doc["orders"]]
+    return ExecutionPlan(doc["sha256"], orders, doc["prices"], doc["targets"], RULES)
 
 
 def execute(
@@ -91,7 +106,7 @@ def execute(
     if known:
         states = replay(r for r in read_log(log) if r["plan_hash"] == doc["sha256"])
     with AuditLog(log, run_id="run-1" if not known else "run-2", plan_hash=doc["sha256"]) as audit:
-        return Executor(broker, audit, doc, timing=t or timing(), known=states).run()
+        return Executor(broker, audit, execution(doc), timing=t or timing(), known=states).run()
 
 
 def held(broker: MockBroker) -> dict[str, float]:

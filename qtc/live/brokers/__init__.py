@@ -15,6 +15,7 @@ from qtc.live.brokers.base import (
     Quote,
     Side,
 )
+from qtc.live.brokers.capabilities import Capabilities
 
 __all__ = [
     "FRACTIONAL_NOT_SUPPORTED",
@@ -23,6 +24,7 @@ __all__ = [
     "Broker",
     "BrokerDisconnected",
     "BrokerError",
+    "Capabilities",
     "OrderRequest",
     "OrderState",
     "OrderStatus",

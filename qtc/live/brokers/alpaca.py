@@ -58,7 +58,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from qtc.errors import UserError
 from qtc.live.brokers.base import (
@@ -73,6 +73,7 @@ from qtc.live.brokers.base import (
     Side,
     request_problem,
 )
+from qtc.live.brokers.capabilities import Capabilities
 
 if TYPE_CHECKING:
     from alpaca.data.historical.stock import StockHistoricalDataClient
@@ -241,6 +242,7 @@ class AlpacaBroker:
 
     Attributes:
         name: `"alpaca"`.
+        capabilities: A real market (paper or live endpoint), Alpaca's quotes.
         supports_fractional: Whether fractional quantities are sent (Alpaca supports them for
             most US equities; `False` rejects them locally with `FRACTIONAL_NOT_SUPPORTED`).
         paper: Whether the paper-trading endpoint is used (when no `trading_url` is given).
@@ -249,6 +251,9 @@ class AlpacaBroker:
     """
 
     name = "alpaca"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        fractional=True, prices="broker_quotes", persistence="remote", simulated=False
+    )
 
     def __init__(
         self,

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 from qtc.errors import QtcError
+from qtc.live.brokers.capabilities import Capabilities
 
 Side = Literal["buy", "sell"]
 OrderType = Literal["market", "limit"]
@@ -145,9 +146,14 @@ class OrderState:
 
 @runtime_checkable
 class Broker(Protocol):
-    """The calls qtc makes to a broker. See the module docstring for the shared rules."""
+    """The calls qtc makes to a broker. See the module docstring for the shared rules.
+
+    `capabilities` (on the class) says what the adapter can do; `supports_fractional` whether
+    this instance sends fractional quantities.
+    """
 
     name: str
+    capabilities: ClassVar[Capabilities]
     supports_fractional: bool
 
     def connect(self) -> None:

@@ -1,9 +1,10 @@
-"""Build the broker adapter an order plan names, from non-secret settings.
+"""Build a broker adapter: the one place a broker is made, from its kind and settings.
 
 An order plan stores the broker kind and its settings (the strategy's `[broker]` section:
 account names, hosts, ports, the *names* of credential variables, never their values), so
 `qtc rebalance --apply PLAN` reconnects to the same account. Credentials are read here, from
-the environment, at the last moment.
+the environment, at the last moment. `capabilities(kind)` answers what a kind can do without
+building it (the adapter classes declare it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from qtc.errors import UserError
 from qtc.live.brokers.base import Broker
+from qtc.live.brokers.capabilities import Capabilities
+from qtc.live.costs import Costs
 from qtc.manifest.broker import AlpacaBroker, IbkrBroker, MockBroker, PaperBroker
 
 KINDS = ("mock", "paper", "alpaca", "ibkr")
@@ -27,6 +30,44 @@ _SECTIONS: dict[str, Any] = {
 }
 
 
+def broker_class(kind: str) -> type[Broker]:
+    """The adapter class of a broker kind (imported on demand).
+
+    Raises:
+        UserError: `kind` is not a broker kind.
+    """
+    if kind == "mock":
+        from qtc.live.brokers.mock import MockBroker as Mock
+
+        return Mock
+    if kind == "paper":
+        from qtc.live.brokers.paper import PaperBroker as Paper
+
+        return Paper
+    if kind == "alpaca":
+        from qtc.live.brokers.alpaca import AlpacaBroker as Alpaca
+
+        return Alpaca
+    if kind == "ibkr":
+        from qtc.live.brokers.ibkr import IbkrAdapter
+
+        return IbkrAdapter
+    raise _unknown(kind)
+
+
+def capabilities(kind: str) -> Capabilities:
+    """What a broker kind can do (its adapter class's `capabilities`).
+
+    Raises:
+        UserError: `kind` is not a broker kind.
+    """
+    return broker_class(kind).capabilities
+
+
+def _unknown(kind: object) -> UserError:
+    return UserError(f"unknown broker {kind!r}", hint=f"use one of: {', '.join(KINDS)}")
+
+
 def broker_settings(kind: str, section: Any) -> dict[str, Any]:
     """The settings of broker `kind`: the strategy's `[broker]` if it is that kind, else defaults.
 
@@ -34,7 +75,7 @@ def broker_settings(kind: str, section: Any) -> dict[str, Any]:
         UserError: `kind` is not a broker kind.
     """
     if kind not in _SECTIONS:
-        raise UserError(f"unknown broker {kind!r}", hint=f"use one of: {', '.join(KINDS)}")
+        raise _unknown(kind)
     if section is not None and getattr(section, "kind", None) == kind:
         data: dict[str, Any] = section.model_dump(mode="json")
         return data
@@ -46,8 +87,7 @@ def build_broker(
     settings: Mapping[str, Any],
     *,
     prices: Mapping[str, float],
-    commission_bps: float,
-    slippage_bps: float,
+    costs: Costs,
     state: Path,
     environ: Mapping[str, str],
     initial_cash: float = 1_000_000.0,
@@ -56,9 +96,9 @@ def build_broker(
 
     Args:
         settings: Broker kind and settings.
-        prices: Prices the simulated brokers fill at (the lake's closes on the signal date).
-        commission_bps: The strategy's commission, charged by the simulated brokers.
-        slippage_bps: The strategy's slippage, charged by the simulated brokers.
+        prices: Prices the brokers priced at the lake's closes fill at (the closes on the
+            signal date, or a plan's prices).
+        costs: The strategy's costs, charged by the simulated brokers.
         state: qtc's state folder (paper accounts, IBKR order ids).
         environ: Environment variables (credentials, host overrides).
         initial_cash: Cash of the in-memory mock account.
@@ -72,7 +112,7 @@ def build_broker(
 
         return Mock(cash=initial_cash, prices=prices, account_id="mock-account")
     if kind == "paper":
-        return _paper(settings, prices, commission_bps, slippage_bps, state)
+        return _paper(settings, prices, costs, state)
     if kind == "alpaca":
         from qtc.live.brokers import alpaca
 
@@ -83,15 +123,62 @@ def build_broker(
         section = validated(IbkrBroker, settings)
         orders = state / "ibkr" / f"{section.account or 'default'}.json"
         return ibkr.from_settings(section, environ, orders)
-    raise UserError(f"unknown broker {kind!r}", hint=f"use one of: {', '.join(KINDS)}")
+    raise _unknown(kind)
+
+
+def connect_broker(
+    kind: str,
+    section: Any,
+    account: str | None,
+    *,
+    prices: Mapping[str, float],
+    state: Path,
+    environ: Mapping[str, str],
+) -> Broker:
+    """A connected broker opened to look at or close an account (no costs charged).
+
+    Args:
+        kind: Broker kind.
+        section: A strategy's `[broker]` section (its settings are used if it is `kind`).
+        account: Another account than the settings' (for kinds that name accounts).
+        prices: Prices a broker priced at the lake's closes quotes and fills at.
+        state: qtc's state folder.
+        environ: Environment variables (credentials).
+
+    Raises:
+        UserError: Unknown kind, invalid settings or missing credentials.
+    """
+    settings = broker_settings(kind, section)
+    if account is not None and "account" in settings:
+        settings["account"] = account
+    broker = build_broker(settings, prices=prices, costs=Costs.free(), state=state, environ=environ)
+    broker.connect()
+    return broker
+
+
+def require_saved_account(kind: str, account: str | None, state: Path) -> None:
+    """Refuse to read an account kept in qtc's state folder before it exists.
+
+    Raises:
+        UserError: The kind keeps its accounts on disk and `account` (default: the kind's
+            default account) has no file yet, or the name is invalid.
+    """
+    if kind not in KINDS or capabilities(kind).persistence != "disk":
+        return  # an unknown kind is refused where the broker is built
+    settings = broker_settings(kind, None)
+    if account:
+        settings["account"] = account
+    name = validated(_SECTIONS[kind], settings).account
+    path = saved_account_path(state, kind, name)
+    if not path.is_file():
+        raise UserError(
+            f"no {kind} account {name!r} at {path}",
+            hint=f"it is created by the first `qtc rebalance --broker {kind}`",
+        )
 
 
 def _paper(
-    settings: Mapping[str, Any],
-    prices: Mapping[str, float],
-    commission_bps: float,
-    slippage_bps: float,
-    state: Path,
+    settings: Mapping[str, Any], prices: Mapping[str, float], costs: Costs, state: Path
 ) -> Broker:
     from qtc.live.brokers.paper import PaperBroker as Paper
 
@@ -104,8 +191,8 @@ def _paper(
         paper_account_path(state, section.account),
         prices=source,
         initial_cash=section.initial_cash,
-        commission_bps=commission_bps,
-        slippage_bps=slippage_bps,
+        commission_bps=costs.commission_bps,
+        slippage_bps=costs.slippage_bps,
         account_id=section.account,
     )
 
@@ -131,9 +218,14 @@ def validated(model: Any, settings: Mapping[str, Any]) -> Any:
         ) from None
 
 
+def saved_account_path(state: Path, kind: str, account: str) -> Path:
+    """The file of an account a broker kind keeps in qtc's state folder."""
+    return state / kind / f"{account}.json"
+
+
 def paper_account_path(state: Path, account: str) -> Path:
     """The file of a paper account."""
-    return state / "paper" / f"{account}.json"
+    return saved_account_path(state, "paper", account)
 
 
 def secret_values(settings: Mapping[str, Any], environ: Mapping[str, str]) -> list[str]:

@@ -75,7 +75,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from qtc.atomic import write_text_atomic
 from qtc.errors import UserError
@@ -91,6 +91,7 @@ from qtc.live.brokers.base import (
     Side,
     request_problem,
 )
+from qtc.live.brokers.capabilities import Capabilities
 from qtc.manifest.broker import IbkrBroker as IbkrSettings
 
 T = TypeVar("T")
@@ -295,6 +296,7 @@ class IbkrAdapter:
 
     Attributes:
         name: `"ibkr"`.
+        capabilities: A real market, IB's quotes, whole shares.
         supports_fractional: `False` (IB API orders here are whole shares).
         path: The order-map file.
         host: TWS / Gateway host.
@@ -304,6 +306,9 @@ class IbkrAdapter:
     """
 
     name = "ibkr"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        fractional=False, prices="broker_quotes", persistence="remote", simulated=False
+    )
     supports_fractional = False
 
     def __init__(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from qtc.live.brokers.base import (
     EPS,
@@ -33,6 +33,7 @@ from qtc.live.brokers.base import (
     Position,
     request_problem,
 )
+from qtc.live.brokers.capabilities import Capabilities
 
 T = TypeVar("T")
 
@@ -387,6 +388,7 @@ class MockBroker:
 
     Attributes:
         name: `"mock"`.
+        capabilities: Simulated, in memory, priced at the prices it is given.
         supports_fractional: Whether fractional quantities are accepted.
         prices: Current quotes; fills happen at these (change them with `set_price`).
         ledger: The simulated account (cash, positions, orders, fills).
@@ -394,6 +396,9 @@ class MockBroker:
     """
 
     name = "mock"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        fractional=True, prices="lake_closes", persistence="memory", simulated=True
+    )
 
     def __init__(
         self,

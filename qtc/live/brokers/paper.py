@@ -16,7 +16,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from qtc.atomic import write_text_atomic
 from qtc.live.brokers.base import (
@@ -27,6 +27,7 @@ from qtc.live.brokers.base import (
     OrderState,
     Position,
 )
+from qtc.live.brokers.capabilities import Capabilities
 from qtc.live.brokers.mock import Fill, Ledger
 
 FORMAT_VERSION = 1
@@ -45,11 +46,15 @@ class PaperBroker:
 
     Attributes:
         name: `"paper"`.
+        capabilities: Simulated, on disk, priced at the lake's closes it is given.
         supports_fractional: Whether fractional quantities are accepted.
         path: The account file.
     """
 
     name = "paper"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        fractional=True, prices="lake_closes", persistence="disk", simulated=True
+    )
 
     def __init__(
         self,
