@@ -4,7 +4,7 @@ The strategy is benchmarks/strategies/momentum_top50.toml: top-50 12-1 momentum
 (adj_close[t-21] / adj_close[t-252] - 1), equal weight, monthly, 2005-01-01 ->
 2023-10-18, all 556 symbols, 10 bps commission, no slippage, fractional shares,
 1,000,000 USD. Conventions follow qtc (qtc/pipeline/schedule.py, universe.py,
-factors_price.py, selection.py, engine.py):
+factors_price.py, selection.py, engine/):
 
 * signals at the close of the first trading day of the window and of the last
   trading day of every month; each executes at the next trading day's close; a

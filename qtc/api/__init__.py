@@ -4,6 +4,8 @@
 * `qtc.api.data`: find, ingest, inspect and query the lake.
 * `qtc.api.run`: backtest and report.
 * `qtc.api.live`: rebalance, positions, reconcile, kill.
+* `qtc.api.audit`: read and verify the live audit log.
+* `qtc.api.secrets`: redact credentials from echoed source lines.
 
 Commands parse options, call one function here and render its result. Nothing
 here prints; problems are raised as `QtcError`s or returned as diagnostics.

@@ -1,4 +1,5 @@
-"""Runs a Plan: one module per stage, in flow order, dispatched by `runner.run_plan`.
+"""Runs Plans on loaded markets: `market.load_market`, then `runner.run_on_market` dispatches
+the stages (one handler each, `handlers.HANDLERS`) in flow order.
 
 Conventions: panels are dense float64 numpy arrays shaped (dates, symbols),
 NaN where a symbol has no value; dates are `datetime64[D]`; weights are
