@@ -1,8 +1,8 @@
 """Thin, validated wrapper over nanobook's metrics functions (nanobook 0.19.2).
 
 One of the few qtc modules allowed to import nanobook (the nanobook contract in
-pyproject.toml lists them with their reason). nanobook is imported lazily inside each function so that importing this
-module stays cheap.
+pyproject.toml lists them with their reason). nanobook is imported lazily inside
+each function so that importing this module stays cheap.
 
 What the wrapper absorbs (see ../shared/NANOBOOK.md, "Metrics and analytics"):
 
