@@ -174,6 +174,7 @@ def run_engine(spec: RunEngine, job: Job) -> Execution:
             min_order_value=spec.min_order_value,
             max_drawdown_pct=spec.max_drawdown_pct,
             stops=spec.stops,
+            last_rows=job.market.last_rows,
         ),
         marks=marks,
     )

@@ -7,7 +7,7 @@ market (`qtc.pipeline.runner.run_on_market`) and share one `FactorCache`.
 
 Tables that only some plans read (fundamentals, macro series) are read from the
 market's lake on first use and kept for the next plan; so are the arrays every plan
-derives from the panel alike (forward-filled marks, daily returns).
+derives from the panel alike (forward-filled marks, daily returns, last priced rows).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from qtc.compile.fingerprint import fingerprint
 from qtc.compile.stages import LoadData
 from qtc.lake.read.reader import Lake
 from qtc.pipeline.data import load_data
-from qtc.pipeline.engine import forward_filled
+from qtc.pipeline.engine import forward_filled, last_priced_rows
 from qtc.pipeline.factors_fundamental import FundamentalsSource, lake_fundamentals
 from qtc.pipeline.panel import Panel
 
@@ -75,6 +75,13 @@ class Market:
         marks = forward_filled(self.panel.adj_close)
         marks.flags.writeable = False
         return marks
+
+    @cached_property
+    def last_rows(self) -> np.ndarray:
+        """Each symbol's last priced row, (N,) (-1 if never priced): where its data ends."""
+        rows = last_priced_rows(self.panel.adj_close)
+        rows.flags.writeable = False
+        return rows
 
     @cached_property
     def returns(self) -> np.ndarray:

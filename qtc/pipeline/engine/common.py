@@ -39,6 +39,8 @@ class EngineInput:
         min_order_value: Skip orders below this notional (USD).
         max_drawdown_pct: Drawdown exit threshold, or None.
         stops: Per-position stops (run through nanobook's `stop_cfg` on daily bars).
+        last_rows: `last_priced_rows(prices)` when the caller has it (a market shared by
+            many plans computes it once), else None.
     """
 
     dates: np.ndarray
@@ -54,6 +56,7 @@ class EngineInput:
     min_order_value: float = 0.0
     max_drawdown_pct: float | None = None
     stops: StopsSpec | None = None
+    last_rows: np.ndarray | None = None
 
 
 @dataclass
@@ -112,6 +115,8 @@ def validate(inp: EngineInput) -> None:
         lowest = np.nanmin(inp.prices) if np.isfinite(inp.prices).any() else 1.0
     if lowest <= 0:
         raise QtcError("non-positive prices in the panel (check the lake with `qtc data check`)")
+    if inp.last_rows is not None and inp.last_rows.shape != (n,):
+        raise QtcError(f"last_rows {inp.last_rows.shape} do not match {n} symbols")
 
 
 def stop_config(stops: StopsSpec | None) -> dict[str, float | int]:

@@ -69,7 +69,8 @@ class _Book:
         held = np.flatnonzero(before)
         value = (before[held] * marks[held] / before_equity).tolist()
         current = dict(zip(held.tolist(), value, strict=True))
-        order = sorted(range(len(cols)), key=lambda i: weights[i] - current.get(cols[i], 0.0))
+        change = [w - current.get(j, 0.0) for j, w in zip(cols, weights, strict=True)]
+        order = sorted(range(len(cols)), key=change.__getitem__)
         targets = [(self.alias[cols[i]], weights[i]) for i in order]
         priced = sorted(current.keys() | set(cols))
         units = np.rint(marks[priced] * UNITS_PER_USD).astype(np.int64).tolist()
@@ -111,7 +112,7 @@ def run_portfolio(inp: EngineInput, marks: np.ndarray) -> EngineResult:
     Raises:
         QtcError: If some day gets no equity (a bug in the adapter).
     """
-    last_row = last_priced_rows(inp.prices)
+    last_row = inp.last_rows if inp.last_rows is not None else last_priced_rows(inp.prices)
     book = _Book(inp)
     days = len(inp.dates) - inp.first_row
     out = EngineResult(
