@@ -9,16 +9,18 @@ The stages' derived fields (`qtc.compile.derive`) are filled in again on read.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from qtc.compile.derive import complete
 from qtc.compile.fingerprint import fingerprint, short
-from qtc.compile.stages import AnyStage
+from qtc.compile.stages import AnyStage, StageSpec
 from qtc.errors import UserError
 
 PLAN_VERSION = 1
+
+S = TypeVar("S", bound=StageSpec)
 
 
 class Plan(BaseModel):
@@ -45,6 +47,17 @@ class Plan(BaseModel):
             if spec.stage == name:
                 return spec
         raise KeyError(name)
+
+    def spec(self, kind: type[S]) -> S:
+        """The stage spec of class `kind` (e.g. `plan.spec(LoadData)`), typed.
+
+        Raises:
+            KeyError: If the plan has no such stage.
+        """
+        for spec in self.stages:
+            if isinstance(spec, kind):
+                return spec
+        raise KeyError(kind.__name__)
 
     def to_json(self) -> str:
         """Serialize to JSON (stable key order, 2-space indent)."""

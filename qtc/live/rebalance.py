@@ -90,8 +90,7 @@ def read_signal(
             hint="give the broker once",
         )
     targets = live_targets(plan, store, as_of=as_of)
-    engine = plan.stage("run_engine")
-    assert isinstance(engine, RunEngine)
+    engine = plan.spec(RunEngine)
     return Signal(strategy, engine, targets, lake_closes(store, targets.signal_date))
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from qtc.compile.plan import Plan
+from qtc.compile.stages import LoadData, SelectUniverse
 from qtc.errors import UserError
 from qtc.lake.read.reader import Lake
 from qtc.manifest.factors import BetaFactor, FactorSpec
@@ -46,7 +47,7 @@ def check_names(plan: Plan, lake: Lake, factors: Iterable[FactorSpec], warnings:
     Raises:
         UserError: For an unknown universe symbol, sector or benchmark.
     """
-    uni: UniverseSpec = plan.stage("select_universe").universe  # type: ignore[union-attr]
+    uni: UniverseSpec = plan.spec(SelectUniverse).universe
     table = lake.symbols()
     listed = [*uni.exclude, *(uni.symbols if isinstance(uni, SymbolsUniverse) else [])]
     known = _known(lake, table, listed)
@@ -56,7 +57,7 @@ def check_names(plan: Plan, lake: Lake, factors: Iterable[FactorSpec], warnings:
         _check_sectors(uni.sectors, table)
     if uni.exclude:
         _check_exclude(uni.exclude, known, warnings)
-    benchmark = plan.stage("load_data").benchmark  # type: ignore[union-attr]
+    benchmark = plan.spec(LoadData).benchmark
     _check_benchmark(benchmark, "data.benchmark", lake)
     for spec in factors:
         if isinstance(spec, BetaFactor) and spec.benchmark:

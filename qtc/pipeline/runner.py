@@ -63,25 +63,20 @@ class RunResult:
     @property
     def returns(self) -> np.ndarray:
         """Daily simple returns of equity (first day relative to initial cash)."""
-        engine = self.plan.stage("run_engine")
-        assert isinstance(engine, RunEngine)
-        prev = np.concatenate([[engine.initial_cash], self.equity[:-1]])
+        cash = self.plan.spec(RunEngine).initial_cash
+        prev = np.concatenate([[cash], self.equity[:-1]])
         out: np.ndarray = self.equity / prev - 1.0
         return out
 
 
 def used_factors(plan: Plan) -> tuple[FactorSpec, ...]:
     """The plan's factors with a non-zero composite weight (the only ones computed)."""
-    spec = plan.stage("compute_factors")
-    assert isinstance(spec, ComputeFactors)
-    return spec.used_factors()
+    return plan.spec(ComputeFactors).used_factors()
 
 
 def load_spec(plan: Plan) -> LoadData:
     """The plan's LoadData stage (what its market is)."""
-    spec = plan.stage("load_data")
-    assert isinstance(spec, LoadData)
-    return spec
+    return plan.spec(LoadData)
 
 
 def run_on_lake(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from qtc.errors import QtcError
-from qtc.manifest.stops import StopsSpec
+from qtc.manifest.stops import AtrStop, FixedStop, StopsSpec, TrailingStop
 from qtc.manifest.trading import CostsSection
 
 UNITS_PER_USD = 1_000_000
@@ -121,16 +121,12 @@ def validate(inp: EngineInput) -> None:
 
 def stop_config(stops: StopsSpec | None) -> dict[str, float | int]:
     """Nanobook's `stop_cfg` for a stops spec (empty for none)."""
-    kind = getattr(stops, "kind", "none")
-    if kind == "fixed":
-        return {"fixed_stop_pct": float(stops.stop_pct)}  # type: ignore[union-attr]
-    if kind == "trailing":
-        return {"trailing_stop_pct": float(stops.trail_pct)}  # type: ignore[union-attr]
-    if kind == "atr":
-        return {
-            "atr_multiple": float(stops.multiple),  # type: ignore[union-attr]
-            "atr_period": int(stops.period),  # type: ignore[union-attr]
-        }
+    if isinstance(stops, FixedStop):
+        return {"fixed_stop_pct": float(stops.stop_pct)}
+    if isinstance(stops, TrailingStop):
+        return {"trailing_stop_pct": float(stops.trail_pct)}
+    if isinstance(stops, AtrStop):
+        return {"atr_multiple": float(stops.multiple), "atr_period": int(stops.period)}
     return {}
 
 
