@@ -125,6 +125,18 @@ def check_caps(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
                 hint="nanobook keeps cash >= 0, so gross exposure above 1 cannot be simulated",
             )
         )
+    if strategy.costs.sizing == "net" and strategy.stops.kind != "none":
+        out.append(
+            diag(
+                "QTC211",
+                ("costs", "sizing"),
+                f'costs.sizing = "net" with {strategy.stops.kind} stops: the stops path '
+                "sizes on pre-trade equity only",
+                locate,
+                expected='`sizing = "gross"` with stops',
+                hint='use `sizing = "gross"`, or remove [stops] to size on post-fee equity',
+            )
+        )
     top_n = strategy.selection.top_n
     if top_n is not None and top_n * min(cap, limit) < 1.0 - 1e-9:
         invested = top_n * min(cap, limit)

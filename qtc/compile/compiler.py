@@ -125,7 +125,11 @@ def _stages(s: Strategy, as_of: dt.date) -> tuple[AnyStage, ...]:
         Select(selection=s.selection),
         Size(sizing=s.sizing),
         ApplyRiskCaps(risk=s.risk, regime=s.regime),
-        ScheduleWeights(frequency=s.rebalance.frequency, execution=s.rebalance.execution),
+        ScheduleWeights(
+            frequency=s.rebalance.frequency,
+            execution=s.rebalance.execution,
+            first=s.rebalance.first,
+        ),
         RunEngine(
             initial_cash=s.rebalance.initial_cash,
             fractional_shares=s.rebalance.fractional_shares,

@@ -88,4 +88,5 @@ def _load(spec: LoadData, by_name: dict[str, AnyStage], used: tuple[FactorSpec, 
     if isinstance(schedule, ScheduleWeights):
         update["frequency"] = schedule.frequency
         update["execution"] = schedule.execution
+        update["first"] = schedule.first
     return spec.model_copy(update=update)

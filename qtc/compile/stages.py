@@ -31,6 +31,7 @@ from qtc.manifest.universe import UniverseSpec
 
 Frequency = Literal["daily", "weekly", "monthly", "quarterly"]
 Execution = Literal["next_close", "close"]
+First = Literal["window_start", "first_period_end"]
 
 
 def derived(default: Any, description: str) -> Any:
@@ -72,6 +73,10 @@ class LoadData(StageSpec):
     other_benchmarks: tuple[str, ...] = derived((), "Benchmarks of beta factors.")
     frequency: Frequency = derived("monthly", "Rebalance frequency (signal calendar).")
     execution: Execution = derived("next_close", "Execution of a signal (the calendar).")
+    first: First = derived("window_start", "The first rebalance (the calendar).")
+    signal_on_last_row: bool = derived(
+        False, "Live: the last row is a signal even mid-period (today's signal)."
+    )
 
     MARKET_FIELDS: ClassVar[tuple[str, ...]] = (
         "start",
@@ -169,6 +174,7 @@ class ScheduleWeights(StageSpec):
     stage: Literal["schedule_weights"] = "schedule_weights"
     frequency: Frequency
     execution: Execution
+    first: First = "window_start"
 
 
 class RunEngine(StageSpec):

@@ -5,9 +5,10 @@ point after `apply_risk_caps`, on a copy of the plan that differs in two places 
 
 * `load_data.end` is the live date (`as_of`, or the lake's last date), whatever the strategy
   file's `data.end` says;
-* the schedule is computed as if execution were at the signal close, so the last row of the
-  window is kept as a signal. A backtest drops that signal because its `next_close` execution
-  is after the data; live, that execution is the next session, which is the point.
+* the last row of the window is today's signal, even mid-period, and the schedule is computed
+  as if execution were at the signal close. A backtest drops that row: mid-period it closes
+  no period, and its `next_close` execution would be after the data; live, that execution
+  is the next session, which is the point.
 
 Everything before the last signal is scheduled exactly as in the backtest (same first row,
 same period ends), so sequential stages (selection buffers, ...) see the same history and the
@@ -61,7 +62,12 @@ def live_plan(plan: Plan, end: dt.date) -> Plan:
     stages: list[AnyStage] = []
     for spec in plan.stages:
         if isinstance(spec, LoadData):
-            live = {"end": end, "end_is_as_of": True, "execution": "close"}
+            live = {
+                "end": end,
+                "end_is_as_of": True,
+                "execution": "close",
+                "signal_on_last_row": True,
+            }
             stages.append(spec.model_copy(update=live))
         elif isinstance(spec, ScheduleWeights):
             stages.append(spec.model_copy(update={"execution": "close"}))

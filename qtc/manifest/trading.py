@@ -25,6 +25,16 @@ class RebalanceSection(Section):
         unit="timing",
         example="next_close",
     )
+    first: Literal["window_start", "first_period_end"] = spec(
+        "window_start",
+        description=(
+            "First rebalance of a backtest: `window_start` trades on the window's first "
+            "trading day (invested from the start); `first_period_end` stays in cash until "
+            "the first period end, the common month-end convention."
+        ),
+        unit="choice",
+        example="first_period_end",
+    )
     initial_cash: float = spec(
         1_000_000.0,
         description="Starting equity of a backtest.",
@@ -84,4 +94,15 @@ class CostsSection(Section):
     )
     min_trade_fee: float = spec(
         0.0, description="Minimum commission per fill.", unit="USD", example=1.0, ge=0
+    )
+    sizing: Literal["gross", "net"] = spec(
+        "gross",
+        description=(
+            "How targets pay their fees: `gross` sizes targets on pre-trade equity and trims "
+            "the last buys to the cash left (vectorbt, bt); `net` sizes them on post-fee "
+            "equity V' = V - fees, so holdings are exactly w x V' and cash ends near zero "
+            "(spreadsheet and paper convention). Not with stops."
+        ),
+        unit="choice",
+        example="net",
     )

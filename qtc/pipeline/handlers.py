@@ -65,7 +65,15 @@ class Job:
 def load_data(spec: LoadData, job: Job) -> Calendar:
     """The rebalance calendar on the market's dates (the market itself is already loaded)."""
     panel = job.market.panel
-    rows = schedule.signal_rows(panel.dates, panel.start, spec.frequency, spec.execution)
+    rows = schedule.signal_rows(
+        panel.dates,
+        panel.start,
+        spec.frequency,
+        spec.execution,
+        first=spec.first,
+        next_date=job.market.next_date,
+        keep_last=spec.signal_on_last_row,
+    )
     if not len(rows):
         raise QtcError("the window has no rebalance date whose execution is inside it")
     return Calendar(rows, rows + schedule.execution_lag(spec.execution))

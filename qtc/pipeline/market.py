@@ -41,6 +41,8 @@ class Market:
         panel: The price panel (warm-up rows first; `panel.start` is the window's first row).
         lake: The lake it was read from (side tables are read from it on first use).
         dataset_hashes: The lake's dataset hashes when it was loaded (run ids, artifacts).
+        next_date: The lake's first trading day after the panel's last one (None: the data
+            ends there), which tells whether the last row closes its period.
     """
 
     key: str
@@ -48,6 +50,7 @@ class Market:
     panel: Panel
     lake: Lake
     dataset_hashes: dict[str, str]
+    next_date: np.datetime64 | None = None
     _fundamentals: dict[tuple[str, int], FundamentalsSource] = field(default_factory=dict)
     _macro: dict[str, np.ndarray] | None = None
 
@@ -116,4 +119,7 @@ def load_market(spec: LoadData, lake: Lake) -> Market:
         symbols=list(spec.symbols) if spec.symbols is not None else None,
         benchmarks=spec.other_benchmarks,
     )
-    return Market(market_key(spec), spec, panel, lake, lake.dataset_hashes())
+    later = lake.calendar(None, None)
+    later = later[later > panel.dates[-1]]
+    next_date = later[0] if len(later) else None
+    return Market(market_key(spec), spec, panel, lake, lake.dataset_hashes(), next_date)

@@ -90,3 +90,26 @@ def test_ranking_all_rebalances_at_once_equals_the_row_by_row_selection() -> Non
         spec = SelectionSection(**rule)
         expected = np.array([selection._one(spec, row, np.zeros(cols, bool)) for row in scores])
         np.testing.assert_array_equal(select(spec, scores), expected)
+
+
+def test_first_rebalance_and_the_last_row_follow_the_calendar() -> None:
+    """Month ends of complete months; the first day only with window_start; the last row only
+    when its month is complete (or live)."""
+    dates = np.array(
+        ["2023-08-30", "2023-08-31", "2023-09-01", "2023-09-28", "2023-09-29", "2023-10-02",
+         "2023-10-17", "2023-10-18"],
+        dtype="datetime64[D]",
+    )  # fmt: skip
+    rows = signal_rows(dates, 0, "monthly", "close")
+    assert rows.tolist() == [0, 1, 4]  # 2023-10-18 (a Wednesday) closes no month
+    assert signal_rows(dates, 0, "monthly", "close", first="first_period_end").tolist() == [1, 4]
+    assert signal_rows(dates, 2, "monthly", "close", first="first_period_end").tolist() == [4]
+    assert signal_rows(dates, 0, "monthly", "close", keep_last=True).tolist() == [0, 1, 4, 7]
+    # the lake's next trading day decides: 2023-10-18 closes October if the next day is November
+    november = np.datetime64("2023-11-01")
+    assert signal_rows(dates, 0, "monthly", "close", next_date=november).tolist() == [0, 1, 4, 7]
+    assert signal_rows(dates, 0, "monthly", "next_close").tolist() == [0, 1, 4]
+    # data ending on the month's last weekday closes the month without a next day
+    ends_in_month = np.array(["2023-10-30", "2023-10-31"], dtype="datetime64[D]")
+    assert signal_rows(ends_in_month, 0, "monthly", "close").tolist() == [0, 1]
+    assert signal_rows(ends_in_month, 0, "daily", "close").tolist() == [0, 1]

@@ -13,9 +13,19 @@ breach seen at a close, everything is sold at the next close and the book
 stays in cash until the next rebalance (the run is repeated with that exit inserted; nanobook is
 deterministic, so everything before it is unchanged).
 
-Difference from the event-driven path (a documented convention): a held symbol
-whose data ends keeps its last price until the next rebalance, where it is
-sold at that price.
+nanobook returns post-trade weights but no quantities or fills. Shares are
+derived from those weights only on the days nanobook traded (rebalance
+executions, stops, drawdown exits) and carried unchanged on every other day;
+traded notional and costs are therefore non-zero on those days only.
+
+Differences from the event-driven path (documented conventions):
+
+* a held symbol whose data ends keeps its last price until the next
+  rebalance, where it is sold at that price;
+* on a day with both a rebalance and a stop, the traded notional is that
+  day's net share change: a stopped name that the rebalance traded just
+  before the stop sold it at the same close counts once, as its holding
+  going to zero; the cost is what was really paid.
 """
 
 from __future__ import annotations
@@ -61,7 +71,7 @@ def run_daily(inp: EngineInput, marks: np.ndarray) -> EngineResult:
         if breach is None:
             break
         exits.append(breach + 1)
-    out = _result(inp, marks, result["equity_curve"], result, dropped)
+    out = _result(inp, marks, units, result, dropped, exits)
     for d in exits:
         out.events.append({"date": str(inp.dates[inp.first_row + d]), "kind": "drawdown_exit"})
     out.events.sort(key=lambda e: e.get("date", ""))
@@ -194,34 +204,33 @@ def _schedule(
 def _result(
     inp: EngineInput,
     marks: np.ndarray,
-    curve: list[int],
+    units: np.ndarray,
     result: dict[str, Any],
     dropped: list[str],
+    exits: list[int],
 ) -> EngineResult:
-    """Equity, shares, traded notional, costs and events from nanobook's daily output."""
+    """Equity, shares, traded notional, costs and events from nanobook's daily output.
+
+    Shares change only on the days nanobook traded (see `_holdings`). Traded notional is
+    the share change at the close; the cost of a trade day is the equity it lost there:
+    yesterday's equity marked to today's engine prices, minus today's equity.
+    """
     first = inp.first_row
-    equity = np.asarray(curve[1:], dtype=float) / UNITS_PER_USD
-    index = {a: j for j, a in enumerate(aliases(len(inp.symbols)))}
-    shares = np.zeros((len(equity), len(inp.symbols)))
-    for d, holding in enumerate(result["holdings"]):
-        for alias, weight in holding:
-            j = index[alias]
-            shares[d, j] = weight * equity[d] / marks[first + d, j]
-    # nanobook holds micro-shares (or whole shares): snap the reconstruction to that grid
-    shares = np.round(shares, 6) if inp.fractional else np.round(shares)
-    window = np.nan_to_num(marks[first:])
+    equity = np.asarray(result["equity_curve"][1:], dtype=float) / UNITS_PER_USD
+    prices = units[first:] / UNITS_PER_USD
+    shares = _holdings(inp, prices, equity, result, exits)
     before = np.vstack([np.zeros((1, shares.shape[1])), shares[:-1]])
-    traded = np.abs(shares - before) * window
-    cash = equity - (shares * window).sum(axis=1)
-    prev_cash = np.concatenate([[inp.initial_cash], cash[:-1]])
-    pre_trade = prev_cash + (before * window).sum(axis=1)
-    moved = traded.sum(axis=1) > 0
+    moved = (shares != before).any(axis=1)
+    traded = (np.abs(shares - before) * np.nan_to_num(marks[first:])).sum(axis=1)
+    drift = (before * (prices - np.vstack([prices[:1], prices[:-1]]))).sum(axis=1)
+    pre_trade = np.concatenate([[inp.initial_cash], equity[:-1]]) + drift
     out = EngineResult(
         equity=equity,
         shares=shares,
-        traded_notional=traded.sum(axis=1),
+        traded_notional=traded,
         costs_paid=np.where(moved, np.maximum(pre_trade - equity, 0.0), 0.0),
     )
+    index = {a: j for j, a in enumerate(aliases(len(inp.symbols)))}
     for k, row in enumerate(int(r) for r in inp.exec_rows):
         out.events.append(
             {
@@ -244,3 +253,38 @@ def _result(
         out.events.append({"kind": "unpriced_targets", "symbols": sorted(set(dropped))})
     out.events.sort(key=lambda e: e.get("date", ""))
     return out
+
+
+def _holdings(
+    inp: EngineInput,
+    prices: np.ndarray,
+    equity: np.ndarray,
+    result: dict[str, Any],
+    exits: list[int],
+) -> np.ndarray:
+    """Shares held at each close, (D, N), changed only on the days nanobook traded.
+
+    nanobook returns no quantities, only post-trade weights. A rebalance or drawdown exit
+    day re-derives every holding from them (weight x equity / engine price, snapped to
+    nanobook's share grid); a stop day re-derives only the stopped names; every other day
+    carries the previous close's shares, so float noise never shows up as a trade.
+    """
+    index = {a: j for j, a in enumerate(aliases(len(inp.symbols)))}
+    stopped: dict[int, set[int]] = {}
+    for stop in result["stop_events"]:
+        stopped.setdefault(int(stop["period_index"]), set()).add(index[stop["symbol"]])
+    full = {int(r) - inp.first_row for r in inp.exec_rows} | set(exits)
+    days = sorted(full | stopped.keys())
+    shares = np.zeros((len(equity), len(inp.symbols)))
+    held = np.zeros(len(inp.symbols))
+    for k, d in enumerate(days):
+        derived = np.zeros(len(inp.symbols))
+        for alias, weight in result["holdings"][d]:
+            j = index[alias]
+            derived[j] = weight * equity[d] / prices[d, j]
+        # nanobook holds micro-shares (or whole shares): snap to that grid
+        derived = np.round(derived, 6) if inp.fractional else np.round(derived)
+        cols = slice(None) if d in full else sorted(stopped[d])
+        held[cols] = derived[cols]
+        shares[d : days[k + 1] if k + 1 < len(days) else len(equity)] = held
+    return shares

@@ -83,6 +83,36 @@ class _Book:
         # (engine units): commission + slippage, never negative (float dust clipped).
         return notional, max(0.0, before_units - self.equity_in_units(marks))
 
+    def net_scale(self, cols: np.ndarray, weights: np.ndarray, marks: np.ndarray) -> float:
+        """V' / V for net sizing: V' = V - sum of fee(w_i V' - h_i), at nanobook's unit prices.
+
+        A buy of value d costs d s + max(min fee, c d (1 + s)), a sell of value d costs
+        d s + max(min fee, c d (1 - s)) (slippage moves the fill price; commission is on
+        the filled notional). Solved by fixed-point iteration from V' = V (a contraction:
+        the fee rate is far below 1).
+        """
+        costs = self.inp.costs
+        c, s = costs.commission_bps / 1e4, costs.slippage_bps / 1e4
+        floor = costs.min_trade_fee
+        prices = np.rint(marks * UNITS_PER_USD) / UNITS_PER_USD
+        target = np.zeros(len(self.shares))
+        target[cols] = weights
+        touched = (target != 0) | (self.shares != 0)
+        held = np.where(self.shares[touched] != 0, self.shares[touched] * prices[touched], 0.0)
+        equity = float(self.portfolio.cash) / UNITS_PER_USD + float(held.sum())
+        wanted, net = target[touched], equity
+        for _ in range(100):
+            change = wanted * net - held
+            buys, sells = np.maximum(change, 0.0), np.maximum(-change, 0.0)
+            fees = (buys + sells) * s
+            fees += np.where(buys > 0, np.maximum(floor, c * buys * (1 + s)), 0.0)
+            fees += np.where(sells > 0, np.maximum(floor, c * sells * (1 - s)), 0.0)
+            solved = equity - float(fees.sum())
+            if abs(solved - net) <= 1e-13 * equity:
+                return solved / equity
+            net = solved
+        return net / equity
+
     def current_weights(self, marks: np.ndarray) -> dict[int, float]:
         """Current weights by column, computed by nanobook at these marks."""
         held = np.flatnonzero(self.shares != 0)
@@ -145,7 +175,10 @@ def _rebalance(
     priced = np.isfinite(inp.prices[row, wanted])
     dropped = [inp.symbols[j] for j in wanted[~priced].tolist()]
     cols = wanted[priced]
-    notional, cost = book.trade(cols.tolist(), target[cols].tolist(), marks[row])
+    weights = target[cols]
+    if inp.costs.sizing == "net":
+        weights = weights * book.net_scale(cols, weights, marks[row])
+    notional, cost = book.trade(cols.tolist(), weights.tolist(), marks[row])
     _record(book, out, marks, inp.first_row, row, notional, cost)
     equity = float(out.equity[row - inp.first_row])
     book.peak = equity if book.peak is None else max(book.peak, equity)
