@@ -30,6 +30,7 @@ Differences from the event-driven path (documented conventions):
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import numpy as np
@@ -49,10 +50,25 @@ from qtc.pipeline.engine.common import (
 def run_daily(inp: EngineInput, marks: np.ndarray) -> EngineResult:
     """Run the schedule on daily bars with nanobook's stops; mark equity from its curve.
 
+    The garbage collector is paused meanwhile: the bars and nanobook's result are millions
+    of small objects, none of them in cycles, and collecting while they are made only costs
+    time (a third of the run).
+
     Args:
         inp: Prices, targets and trading rules.
         marks: `forward_filled(inp.prices)`, already computed by the caller.
     """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_daily(inp, marks)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _run_daily(inp: EngineInput, marks: np.ndarray) -> EngineResult:
+    """`run_daily` with the collector paused."""
     import nanobook as nb
 
     units = np.where(np.isfinite(marks), np.rint(marks * UNITS_PER_USD), 0).astype(np.int64)
@@ -61,7 +77,8 @@ def run_daily(inp: EngineInput, marks: np.ndarray) -> EngineResult:
     bars = _bars(nb, units, names, relevant, inp.first_row)
     weights, dropped = _schedule(inp, units, names)
     execution = sorted(int(r) - inp.first_row for r in inp.exec_rows)
-    fills = [bars[d] if d in set(execution) else [] for d in range(len(bars))]
+    trading = set(execution)
+    fills = [bars[d] if d in trading else [] for d in range(len(bars))]
     exits: list[int] = []
     while True:
         result = _simulate(
@@ -120,6 +137,21 @@ def _simulate(
     fills: list[list[Any]],
 ) -> dict[str, Any]:
     """One nanobook run on daily bars; a short or empty result is an error."""
+    result = _backtest(nb, inp, bars, weights, fills)
+    days = len(inp.dates) - inp.first_row
+    if len(result["returns"]) != days or len(result["equity_curve"]) != days + 1:
+        raise QtcError("nanobook returned a short result on daily bars (invalid input)")
+    return result
+
+
+def _backtest(
+    nb: Any,
+    inp: EngineInput,
+    bars: list[list[Any]],
+    weights: list[list[Any]],
+    fills: list[list[Any]],
+) -> dict[str, Any]:
+    """Call nanobook's `backtest_weights` with the plan's costs, share step, band and stops."""
     result: dict[str, Any] = nb.backtest_weights(
         weights,
         bars,
@@ -132,9 +164,6 @@ def _simulate(
         stop_cfg=stop_config(inp.stops),
         fill_schedule=fills,
     )
-    days = len(inp.dates) - inp.first_row
-    if len(result["returns"]) != days or len(result["equity_curve"]) != days + 1:
-        raise QtcError("nanobook returned a short result on daily bars (invalid input)")
     return result
 
 
@@ -167,12 +196,12 @@ def _bars(
     bar = nb.BarPrices
     out = []
     for d, cols in enumerate(relevant):
-        row = units[first + d]
+        prices = units[first + d, cols].tolist()
         out.append(
             [
-                (names[j], bar(int(row[j]), int(row[j]), int(row[j]), int(row[j])))
-                for j in cols
-                if row[j] > 0
+                (names[j], bar(p, p, p, p))
+                for j, p in zip(cols.tolist(), prices, strict=True)
+                if p > 0
             ]
         )
     return out
