@@ -155,6 +155,11 @@ def _dates(values: np.ndarray) -> pl.Series:
     return pl.Series(values.astype("datetime64[D]")).cast(pl.Date)
 
 
+def _names(names: list[str], cols: np.ndarray) -> pl.Series:
+    """`names[cols]` as a String column, gathered by polars (no Python string per row)."""
+    return pl.Series(names, dtype=pl.String).gather(cols)
+
+
 def _equity_table(r: RunResult) -> pl.DataFrame:
     """Daily equity, benchmark and their returns."""
     bench = r.benchmark
@@ -179,8 +184,8 @@ def _weights_table(r: RunResult) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "date": _dates(r.dates[rows]),
-            "symbol": np.asarray(r.symbols, dtype=object)[cols].astype(str),
-            "sector": np.asarray(r.sectors, dtype=object)[cols].astype(str),
+            "symbol": _names(r.symbols, cols),
+            "sector": _names(r.sectors, cols),
             "weight": r.weights[rows, cols],
             "shares": r.shares[rows, cols],
         }
@@ -194,7 +199,7 @@ def _targets_table(r: RunResult) -> pl.DataFrame:
         {
             "signal_date": _dates(r.signal_dates[rows]),
             "execution_date": _dates(r.execution_dates[rows]),
-            "symbol": np.asarray(r.symbols, dtype=object)[cols].astype(str),
+            "symbol": _names(r.symbols, cols),
             "target_weight": r.targets[rows, cols],
         }
     )
@@ -210,7 +215,7 @@ def _trades_table(r: RunResult) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "date": _dates(r.dates[rows]),
-            "symbol": np.asarray(r.symbols, dtype=object)[cols].astype(str),
+            "symbol": _names(r.symbols, cols),
             "side": np.where(qty > 0, "buy", "sell").astype(str),
             "shares": np.abs(qty),
             "price": price,
