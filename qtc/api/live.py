@@ -52,9 +52,11 @@ class Planned:
 
 def state_dir() -> Path:
     """Return the state folder: `$QTC_STATE_DIR` or the user data dir (accounts, runs)."""
+    if os.environ.get(STATE_ENV):
+        return Path(os.environ[STATE_ENV])
     from platformdirs import user_data_dir
 
-    return Path(os.environ.get(STATE_ENV) or user_data_dir("qtc"))
+    return Path(user_data_dir("qtc"))
 
 
 def plan_rebalance(

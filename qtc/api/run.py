@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qtc.api.data import LakeRef
-from qtc.api.strategy import compile_file
 from qtc.errors import Diagnostic
 
 if TYPE_CHECKING:
@@ -65,6 +64,7 @@ def backtest(
     Returns:
         The outcome with the run folder, metrics and warnings.
     """
+    from qtc.api.strategy import compile_file
     from qtc.lake import Lake
     from qtc.outputs import artifacts
     from qtc.pipeline.data import window_end

@@ -220,15 +220,16 @@ def stage_progress(*, enabled: bool = True, delay: float = 1.0) -> AbstractConte
         A context manager giving the `Progress` callback to pass to the run.
     """
     import contextlib
-    import threading
-
-    from rich import progress as rp
 
     def quiet(stage: str, done: int, total: int) -> None:
         """Ignore a report."""
 
     if not enabled or not sys.stderr.isatty():
         return contextlib.nullcontext(quiet)
+    import threading
+
+    from rich import progress as rp
+
     columns = (rp.TextColumn("{task.description}"), rp.TextColumn("{task.fields[count]}"))
     bar = rp.Progress(
         rp.SpinnerColumn(),

@@ -26,7 +26,7 @@ S = TypeVar("S", bound=StageSpec)
 class Plan(BaseModel):
     """What will run, in order, as data."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     plan_version: Literal[1] = 1
     strategy_name: str

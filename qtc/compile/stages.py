@@ -47,7 +47,7 @@ class StageSpec(BaseModel):
         produces: What the stage makes for the stages after it.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     requires: ClassVar[str] = ""
     produces: ClassVar[str] = ""

@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-import platformdirs
-
 from qtc.errors import QtcError
 from qtc.lake.layout import CATALOG_FILE
 
@@ -40,6 +38,8 @@ def cache_root(env: Mapping[str, str] | None = None) -> Path:
     override = environ.get(ENV_CACHE, "").strip()
     if override:
         return Path(override).expanduser()
+    import platformdirs
+
     return Path(platformdirs.user_cache_dir("qtc", appauthor=False))
 
 

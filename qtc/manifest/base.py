@@ -31,7 +31,9 @@ class Section(BaseModel):
     (dates are the exception: `start = "2005-01-01"` is accepted like `start = 2005-01-01`).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=True, allow_inf_nan=False, defer_build=True
+    )
 
 
 def spec(

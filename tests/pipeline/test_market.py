@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import typing
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qtc.compile.plan import Plan
@@ -88,3 +90,37 @@ def test_every_stage_the_plan_names_has_a_handler_and_an_explanation() -> None:
     for cls in stage_classes:
         assert cls.requires and cls.produces, cls.__name__
         assert (cls in HANDLERS) != (cls is WriteArtifacts), cls.__name__
+
+
+def test_a_lake_of_the_users_own_prices_runs_without_a_symbols_dataset(tmp_path: Path) -> None:
+    """Prices and a benchmark ingested from CSV files, no `symbols` dataset: sectors unknown."""
+    from qtc.api.strategy import compile_file
+    from qtc.lake import Lake, ingest_prices
+
+    header = "date,symbol,open,high,low,close,adj_close,volume\n"
+    days = [
+        d for d in np.arange("2021-01-01", "2021-07-01", dtype="datetime64[D]") if np.is_busday(d)
+    ]
+    prices, bench = [header], [header]
+    for k, day in enumerate(days):
+        for j, name in enumerate(("AAA", "BBB", "CCC")):
+            px = 100.0 * (1 + 0.001 * (j + 1)) ** k
+            prices.append(f"{day},{name},{px},{px},{px},{px},{px},1000\n")
+        bench.append(f"{day},SPY,{300 + k},{300 + k},{300 + k},{300 + k},{300 + k},1000\n")
+    (tmp_path / "prices.csv").write_text("".join(prices))
+    (tmp_path / "spy.csv").write_text("".join(bench))
+    ingest_prices(tmp_path / "prices.csv", tmp_path / "lake")
+    ingest_prices(tmp_path / "spy.csv", tmp_path / "lake", dataset="benchmarks")
+    lake = Lake(tmp_path / "lake")
+    assert "symbols" not in lake.datasets
+    text = (
+        STRATEGY.format(top_n=1)
+        .replace("2005-03-01", "2021-03-01")
+        .replace("2006-06-30", "2021-06-30")
+    )
+    (tmp_path / "own.toml").write_text(text)
+    own = compile_file(tmp_path / "own.toml", as_of=dt.date(2021, 6, 30)).plan
+    result = run_on_lake(own, lake)
+    assert result.sectors == ["", "", ""]
+    held = result.weights[-1]
+    assert result.symbols[int(np.argmax(held))] == "CCC"  # the fastest grower is held

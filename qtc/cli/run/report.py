@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import webbrowser
 from pathlib import Path
 from typing import Annotated
 
@@ -41,4 +40,6 @@ def report(
     else:
         console.line(f"wrote {path}", style="green")
     if open_:
+        import webbrowser
+
         webbrowser.open(path.resolve().as_uri())

@@ -35,8 +35,7 @@ from qtc.lake.dates import DateLike, DatesLike, check_window, optional_date, to_
 from qtc.lake.guard import damaged, first_line, reading, verify_bytes, verify_file
 from qtc.lake.read.matrices import cached_window, scatter
 from qtc.lake.read.pit import align_series, fundamentals_asof, members_asof
-from qtc.lake.read.sql import QueryError, run_query
-from qtc.lake.schema import BAR_COLUMNS, FUNDAMENTAL_FIELDS, MACRO_COLUMNS
+from qtc.lake.schema import BAR_COLUMNS, FUNDAMENTAL_FIELDS, MACRO_COLUMNS, spec
 
 HASHED_ON_OPEN = 16 * 2**20
 """Dataset files up to this size are checked against their catalog sha256 on first use."""
@@ -372,7 +371,13 @@ class Lake:
         return self._last_dates
 
     def symbols(self) -> pl.DataFrame:
-        """Return the `symbols` dataset (`symbol, name, sector, industry`)."""
+        """Return the `symbols` dataset (`symbol, name, sector, industry`).
+
+        A lake without one (prices ingested from a user's own file) has no names or sectors:
+        an empty table with the dataset's columns, so runs see every sector as unknown.
+        """
+        if "symbols" not in self.datasets:
+            return pl.DataFrame(schema=dict(spec("symbols").columns))
         return self.read("symbols")
 
     # -- point in time ------------------------------------------------------------------------
@@ -469,6 +474,8 @@ class Lake:
                 rejects it.
             LakeDamagedError: If a dataset file is missing or cannot be read.
         """
+        from qtc.lake.read.sql import QueryError, run_query  # duckdb: only when SQL runs
+
         views = {name: self.file(name) for name in self.datasets}
         try:
             return run_query(views, sql)
