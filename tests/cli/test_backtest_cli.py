@@ -24,8 +24,6 @@ from tests.conftest import REPO, stable
 
 WINDOW = ["--set", "data.start=2007-01-02", "--set", "data.end=2010-12-30"]
 EXAMPLES = sorted(p.name for p in (REPO / "strategies").glob("*.toml"))
-OPTIMIZER_EXAMPLES = {"low_vol.toml", "regime_overlay.toml", "sector_neutral.toml"}
-"""Examples sized by an optimizer at every rebalance (10-15 s each over their whole window)."""
 NOT_IN_THE_DEMO_MARKET = {"rsi_reversion.toml"}
 """Examples whose `universe.symbols` the synthetic demo market does not have (exit 2)."""
 DIGESTS = REPO / "tests" / "cli" / "example_digests.json"
@@ -231,8 +229,6 @@ def test_progress_display_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_example_runs_on_the_demo_market(
     qtc: Callable[..., Result], full_demo_lake: Path, tmp_path: Path, name: str
 ) -> None:
-    # the optimizer strategies run whole on the real lake (below); here, their last years
-    window = ["--set", "data.start=2019-01-02"] if name in OPTIMIZER_EXAMPLES else []
     result = qtc(
         "backtest",
         f"strategies/{name}",
@@ -242,7 +238,6 @@ def test_every_example_runs_on_the_demo_market(
         str(tmp_path),
         "--format",
         "json",
-        *window,
     )
     if name in NOT_IN_THE_DEMO_MARKET:
         # its mega-cap symbols are real tickers the synthetic market does not have
@@ -260,9 +255,6 @@ def test_every_example_runs_on_the_demo_market(
 def test_every_example_runs_on_the_real_lake(
     qtc: Callable[..., Result], real_lake: Path, tmp_path: Path, name: str
 ) -> None:
-    # optimizer sizing costs 10-15 s over a whole window on 2 cores (issue 14 makes it
-    # fast); here it runs 2016-2023, which still has 90+ rebalances
-    window = ["--set", "data.start=2016-01-04"] if name in OPTIMIZER_EXAMPLES else []
     result = qtc(
         "backtest",
         f"strategies/{name}",
@@ -272,7 +264,6 @@ def test_every_example_runs_on_the_real_lake(
         str(tmp_path),
         "--format",
         "json",
-        *window,
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
