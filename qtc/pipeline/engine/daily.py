@@ -137,21 +137,6 @@ def _simulate(
     fills: list[list[Any]],
 ) -> dict[str, Any]:
     """One nanobook run on daily bars; a short or empty result is an error."""
-    result = _backtest(nb, inp, bars, weights, fills)
-    days = len(inp.dates) - inp.first_row
-    if len(result["returns"]) != days or len(result["equity_curve"]) != days + 1:
-        raise QtcError("nanobook returned a short result on daily bars (invalid input)")
-    return result
-
-
-def _backtest(
-    nb: Any,
-    inp: EngineInput,
-    bars: list[list[Any]],
-    weights: list[list[Any]],
-    fills: list[list[Any]],
-) -> dict[str, Any]:
-    """Call nanobook's `backtest_weights` with the plan's costs, share step, band and stops."""
     result: dict[str, Any] = nb.backtest_weights(
         weights,
         bars,
@@ -164,6 +149,9 @@ def _backtest(
         stop_cfg=stop_config(inp.stops),
         fill_schedule=fills,
     )
+    days = len(inp.dates) - inp.first_row
+    if len(result["returns"]) != days or len(result["equity_curve"]) != days + 1:
+        raise QtcError("nanobook returned a short result on daily bars (invalid input)")
     return result
 
 
