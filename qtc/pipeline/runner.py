@@ -93,13 +93,16 @@ def run_on_lake(
             the window has no data.
         QtcError: If the run fails.
     """
-    check_names(plan, lake, used_factors(plan), [])
+    warnings: list[str] = []
+    check_names(plan, lake, used_factors(plan), warnings)
     hear = progress or no_progress
     hear("load_data", 0, 0)
     began = time.perf_counter()
     market = load_market(load_spec(plan), lake)
     loaded = time.perf_counter() - began
-    result = run_on_market(plan, market, cache=cache, progress=_announced(hear, "load_data"))
+    heard = _announced(hear, "load_data")
+    job = run_stages(plan, market, cache=cache, progress=heard, warnings=warnings)
+    result = _result(plan, job)
     result.timings["load_data"] = result.timings.get("load_data", 0.0) + loaded
     return result
 
@@ -137,7 +140,9 @@ def run_on_market(
         UserError: If a symbol, sector or benchmark of the plan is not in the lake.
         QtcError: If the market is not the plan's, or the run fails.
     """
-    job = run_stages(plan, market, cache=cache, progress=progress)
+    warnings: list[str] = []
+    check_names(plan, market.lake, used_factors(plan), warnings)
+    job = run_stages(plan, market, cache=cache, progress=progress, warnings=warnings)
     return _result(plan, job)
 
 
@@ -148,8 +153,12 @@ def run_stages(
     cache: factors.FactorCache | None = None,
     progress: Progress | None = None,
     until: str | None = None,
+    warnings: list[str] | None = None,
 ) -> Job:
     """Dispatch the plan's stages in order (through `until` when given) on a market.
+
+    The plan's names must have been checked against the lake (`check_names`, as
+    `run_on_market` and `run_on_lake` do); `warnings` are that check's, kept first.
 
     Returns:
         The job: the stages' outputs, warnings and timings.
@@ -159,8 +168,12 @@ def run_stages(
     """
     if not market.serves(load_spec(plan)):
         raise QtcError("the market was loaded for another load_data spec (a bug in qtc)")
-    job = Job(market=market, cache=cache or factors.FactorCache(), progress=progress or no_progress)
-    check_names(plan, market.lake, used_factors(plan), job.warnings)
+    job = Job(
+        market=market,
+        cache=cache or factors.FactorCache(),
+        progress=progress or no_progress,
+        warnings=list(warnings or []),
+    )
     for spec in plan.stages:
         if isinstance(spec, WriteArtifacts):
             continue
