@@ -43,7 +43,7 @@ class StageSpec(BaseModel):
     """Base of every stage spec: frozen and strict.
 
     Attributes:
-        requires: What the stage reads (shown by `qtc compile --explain --detail`).
+        requires: What the stage reads (shown by `qtc compile --explain`).
         produces: What the stage makes for the stages after it.
     """
 
