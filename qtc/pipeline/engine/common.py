@@ -142,13 +142,23 @@ def new_cost_model(costs: CostsSection) -> Any:
 
 
 def forward_filled(prices: np.ndarray) -> np.ndarray:
-    """Forward-fill each column's NaN with its last price (leading NaN stay NaN)."""
+    """Forward-fill each column's NaN with its last price (leading NaN stay NaN).
+
+    Only columns with a gap after their first price are touched: each of their rows
+    takes the row of the column's last finite price so far (a running maximum).
+    """
     filled = prices.copy()
     valid = np.isfinite(prices)
-    gaps = ~valid & np.logical_or.accumulate(valid, axis=0)
-    for t in np.flatnonzero(gaps.any(axis=1)):
-        cols = gaps[t]
-        filled[t, cols] = filled[t - 1, cols]
+    first = np.argmax(valid, axis=0)
+    priced = valid[first, np.arange(prices.shape[1])]
+    cols = np.flatnonzero(priced & ((~valid).sum(axis=0) > first))
+    if cols.size:
+        part = valid[:, cols]
+        rows = np.where(part, np.arange(len(prices))[:, None], 0)
+        np.maximum.accumulate(rows, axis=0, out=rows)
+        gathered = np.take_along_axis(prices[:, cols], rows, axis=0)
+        seen = np.arange(len(prices))[:, None] >= first[cols]
+        filled[:, cols] = np.where(~part & seen, gathered, prices[:, cols])
     return filled
 
 

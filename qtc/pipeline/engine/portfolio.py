@@ -31,8 +31,8 @@ class _Book:
         import nanobook as nb
 
         self.inp = inp
-        self.alias = aliases(len(inp.symbols))
-        self.index = {a: j for j, a in enumerate(self.alias)}
+        self.alias = np.array(aliases(len(inp.symbols)))
+        self.index = {a: j for j, a in enumerate(self.alias.tolist())}
         self.portfolio = nb.Portfolio(
             round(inp.initial_cash * UNITS_PER_USD),
             new_cost_model(inp.costs),
@@ -56,27 +56,29 @@ class _Book:
         return float(self.portfolio.cash) / UNITS_PER_USD + float(np.dot(self.shares[held], units))
 
     def trade(
-        self, cols: list[int], weights: list[float], marks: np.ndarray
+        self, cols: np.ndarray, weights: np.ndarray, marks: np.ndarray
     ) -> tuple[float, float]:
         """Rebalance columns `cols` to `weights` at `marks`; return (notional, cost) in USD.
 
         Targets go smallest weight change first (sells before buys; ties in the order of
-        `cols`), with prices for every held or targeted column in column order.
+        `cols`), with prices for every held or targeted column in column order. Array
+        operations throughout: the only per-name Python work is building nanobook's
+        input lists and reading its positions back.
         """
+        before = self.shares
+        held = np.flatnonzero(before)
         before_equity = self.equity_at(marks)
         before_units = self.equity_in_units(marks)
-        before = self.shares.copy()
-        held = np.flatnonzero(before)
-        value = (before[held] * marks[held] / before_equity).tolist()
-        current = dict(zip(held.tolist(), value, strict=True))
-        change = [w - current.get(j, 0.0) for j, w in zip(cols, weights, strict=True)]
-        order = sorted(range(len(cols)), key=change.__getitem__)
-        targets = [(self.alias[cols[i]], weights[i]) for i in order]
-        priced = sorted(current.keys() | set(cols))
+        current = np.zeros(len(before))
+        current[held] = before[held] * marks[held] / before_equity
+        order = np.argsort(weights - current[cols], kind="stable")
+        targets = list(zip(self.alias[cols[order]].tolist(), weights[order].tolist(), strict=True))
+        priced = np.union1d(held, cols)
         units = np.rint(marks[priced] * UNITS_PER_USD).astype(np.int64).tolist()
-        bars = list(zip([self.alias[j] for j in priced], units, strict=True))
-        self.portfolio.rebalance_simple(targets, bars)
-        self._read_positions(priced)
+        names = self.alias[priced].tolist()
+        self.portfolio.rebalance_simple(targets, list(zip(names, units, strict=True)))
+        self.shares = before.copy()
+        self.shares[priced] = self._quantities(names)
         moved = np.flatnonzero(self.shares != before)
         notional = float(np.abs(self.shares[moved] - before[moved]) @ marks[moved])
         # Costs are what the trade took out of equity at the prices nanobook traded at
@@ -118,15 +120,13 @@ class _Book:
         held = np.flatnonzero(self.shares != 0)
         if held.size == 0:
             return {}
-        bars = [(self.alias[j], _units(marks[j])) for j in held]
+        bars = [(str(self.alias[j]), _units(marks[j])) for j in held]
         return {self.index[s]: w for s, w in self.portfolio.current_weights(bars)}
 
-    def _read_positions(self, touched: list[int]) -> None:
-        """Refresh the shares of the columns a trade touched from nanobook's positions."""
+    def _quantities(self, names: list[str]) -> list[float]:
+        """Shares nanobook holds now in each named (aliased) symbol, 0 if none."""
         position = self.portfolio.position
-        for j in touched:
-            pos = position(self.alias[j])
-            self.shares[j] = pos.quantity if pos is not None else 0.0
+        return [0.0 if (pos := position(name)) is None else pos.quantity for name in names]
 
 
 def run_portfolio(inp: EngineInput, marks: np.ndarray) -> EngineResult:
@@ -178,7 +178,7 @@ def _rebalance(
     weights = target[cols]
     if inp.costs.sizing == "net":
         weights = weights * book.net_scale(cols, weights, marks[row])
-    notional, cost = book.trade(cols.tolist(), weights.tolist(), marks[row])
+    notional, cost = book.trade(cols, weights, marks[row])
     _record(book, out, marks, inp.first_row, row, notional, cost)
     equity = float(out.equity[row - inp.first_row])
     book.peak = equity if book.peak is None else max(book.peak, equity)
@@ -248,7 +248,9 @@ def _liquidate_ended(
     inp = book.inp
     ending = [j for j in np.flatnonzero(book.shares != 0) if last_row[j] == row]
     keep = {j: w for j, w in book.current_weights(marks[row]).items() if j not in ending}
-    notional, cost = book.trade(list(keep), list(keep.values()), marks[row])
+    cols = np.fromiter(keep, dtype=np.int64, count=len(keep))
+    weights = np.fromiter(keep.values(), dtype=np.float64, count=len(keep))
+    notional, cost = book.trade(cols, weights, marks[row])
     _record(book, out, marks, inp.first_row, row, notional, cost)
     for j in ending:
         out.events.append(
@@ -258,7 +260,8 @@ def _liquidate_ended(
 
 def _exit_all(book: _Book, out: EngineResult, marks: np.ndarray, row: int, kind: str) -> None:
     """Sell everything at the close of `row`."""
-    notional, cost = book.trade([], [], marks[row])
+    nothing = np.zeros(0, dtype=np.int64)
+    notional, cost = book.trade(nothing, np.zeros(0), marks[row])
     _record(book, out, marks, book.inp.first_row, row, notional, cost)
     out.events.append({"date": str(book.inp.dates[row]), "kind": kind})
 
