@@ -265,3 +265,49 @@ def stage_progress(*, enabled: bool = True, delay: float = 1.0) -> AbstractConte
                 bar.stop()
 
     return shown()
+
+
+def trial_progress(*, enabled: bool = True) -> AbstractContextManager[Any]:
+    """A progress bar of a search on stderr: trials done, ETA and the best objective so far.
+
+    Shown only when `enabled` and stderr is a terminal; erased when the context exits.
+
+    Returns:
+        A context manager giving the callback `(done, total, best_trial)` for the search.
+    """
+    import contextlib
+
+    def quiet(done: int, total: int, best: Any) -> None:
+        """Ignore a report."""
+
+    if not enabled or not sys.stderr.isatty():
+        return contextlib.nullcontext(quiet)
+    from rich import progress as rp
+
+    bar = rp.Progress(
+        rp.TextColumn("trials"),
+        rp.BarColumn(),
+        rp.MofNCompleteColumn(),
+        rp.TimeRemainingColumn(),
+        rp.TextColumn("{task.fields[best]}"),
+        console=err(),
+        transient=True,
+        redirect_stdout=False,
+    )
+    task = bar.add_task("trials", total=None, best="")
+
+    def report(done: int, total: int, best: Any) -> None:
+        shown = ""
+        if best is not None:
+            shown = f"best: trial {best.number}, Sharpe {best.metrics.get('sharpe') or 0:.3f}"
+        bar.update(task, completed=done, total=total, best=shown)
+
+    @contextlib.contextmanager
+    def shown() -> Iterator[Any]:
+        bar.start()
+        try:
+            yield report
+        finally:
+            bar.stop()
+
+    return shown()

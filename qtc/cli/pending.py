@@ -15,7 +15,6 @@ from qtc.errors import QtcError
 
 PENDING: dict[str, str] = {
     "validate": "Signal research: IC, quantile spreads, walk-forward; gates.",
-    "sweep": "Run every variant of a parameter grid, ranked.",
     "evolve": "Seeded genetic search over [search]; writes the best strategy.",
 }
 

@@ -288,7 +288,7 @@ def _live_tools(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]
         return ["reconcile", str(box.strategy), "--lake", str(box.lake), "--broker", "paper",
                 *extra, *fmt]  # fmt: skip
     if which == "pending":
-        pending = data.draw(st.sampled_from(["validate", "sweep", "evolve"]))
+        pending = data.draw(st.sampled_from(["validate", "evolve"]))
         return [pending, str(box.strategy), *fmt]
     log = (
         str(box.log)
@@ -296,6 +296,26 @@ def _live_tools(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]
         else str(damaged_copy(box.log, box.root / "case" / "log.jsonl", data, "log"))
     )
     return ["audit", data.draw(st.sampled_from(["show", "verify"])), log, *fmt]
+
+
+def _sweep(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
+    which = data.draw(st.sampled_from(["grid", "where", "objective", "numbers", "set", "resume"]))
+    key = data.draw(st.one_of(st.sampled_from(keys), BAD_TEXT))
+    values = data.draw(st.one_of(st.just("10"), BAD_TEXT))
+    extra: list[str] = ["--grid", f"{key}={values}"]
+    if which == "where":
+        extra = ["--grid", "selection.top_n=10", "--where", data.draw(BAD_TEXT)]
+    elif which == "objective":
+        extra = ["--grid", "selection.top_n=10", "--objective", data.draw(BAD_TEXT)]
+    elif which == "numbers":
+        option = data.draw(st.sampled_from(["--jobs", "--sample", "--top", "--max-variants"]))
+        extra = ["--grid", "selection.top_n=10,20", option, data.draw(BAD_TEXT)]
+    elif which == "set":
+        extra = ["--grid", "selection.top_n=10", *set_values(data, keys)]
+    elif which == "resume":
+        extra = ["--resume", data.draw(BAD_TEXT)]
+    base = ["sweep", str(box.strategy), "--lake", str(box.lake), "--out", str(box.root / "sw")]
+    return [*base, *WINDOW, "--jobs", "1", *extra, *data.draw(FORMATS)]
 
 
 COMMANDS: dict[str, Builder] = {
@@ -307,6 +327,7 @@ COMMANDS: dict[str, Builder] = {
     "data": _data,
     "rebalance": _rebalance,
     "live_tools": _live_tools,
+    "sweep": _sweep,
 }
 """Each command family and the generator of its argument lists."""
 

@@ -196,7 +196,6 @@ def test_schema_write(qtc: Callable[..., Result], tmp_path: Path) -> None:
     [
         ("validate", "strategies/momentum_us.toml"),
         ("evolve", "strategies/momentum_us.toml"),
-        ("sweep", "strategies/momentum_us.toml", "--grid", "selection.top_n=10,20"),
     ],
 )
 def test_pending_commands_exit_1(

@@ -1,0 +1,1 @@
+"""`qtc sweep` and `qtc trials`: search commands, one module each."""
