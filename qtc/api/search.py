@@ -85,3 +85,59 @@ def _require_ray() -> None:
 
     if not ray_available():
         raise UserError("the Ray executor needs Ray, which is not installed", hint=RAY_INSTALL)
+
+
+def ledger_families() -> list[dict[str, Any]]:
+    """Every family in the project's trial ledger, as data (empty when there is no ledger)."""
+    from qtc.search.ledger import Ledger
+    from qtc.search.sweep_run import ledger_path
+
+    path = ledger_path()
+    if not path.is_file():
+        return []
+    return [
+        {
+            "family": f.family,
+            "strategy": f.strategy,
+            "trials": f.n_trials,
+            "failed": f.n_failed,
+            "searches": f.n_searches,
+            "best_sharpe": f.best_sharpe,
+            "last_at": f.last_at.isoformat(timespec="seconds"),
+        }
+        for f in Ledger.open(path).families()
+    ]
+
+
+def ledger_trials(family: str) -> list[dict[str, Any]]:
+    """The trials of one family (oldest first), as data.
+
+    Raises:
+        UserError: If the ledger has no such family.
+    """
+    from qtc.search.ledger import Ledger
+    from qtc.search.sweep_run import ledger_path
+
+    path = ledger_path()
+    rows = Ledger.open(path).trials(family=family) if path.is_file() else []
+    if not rows:
+        known = [f["family"] for f in ledger_families()]
+        raise UserError(
+            f"the trial ledger {path} has no family {family!r}",
+            hint=f"families: {', '.join(known)}" if known else "run `qtc sweep` first",
+        )
+    return [
+        {
+            "search": r.search_id,
+            "kind": r.kind,
+            "trial": r.trial_number,
+            "variant": r.variant_fingerprint,
+            "status": r.status,
+            "reason": r.reason,
+            "params": r.params,
+            "sharpe": r.sharpe,
+            "cagr": r.cagr,
+            "max_drawdown": r.max_drawdown,
+        }
+        for r in rows
+    ]

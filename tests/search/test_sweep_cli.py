@@ -224,3 +224,48 @@ def test_json_output(sweep: Callable[..., Result], snapshot: object) -> None:
     data = _json(sweep(STRATEGY, *WINDOW, *GRID, "--jobs", "1", "--top", "2", "--format", "json"))
     data.pop("folder")
     assert stable(data) == snapshot
+
+
+@pytest.mark.skipif(
+    __import__("importlib.util").util.find_spec("ray") is None,
+    reason="the ray extra is not installed (CI installs it: uv sync --all-extras)",
+)
+def test_ray_executor_gives_the_local_results(sweep: Callable[..., Result], tmp_path: Path) -> None:
+    local = _json(
+        sweep(STRATEGY, *WINDOW, *GRID, "--jobs", "1", "--format", "json", out=tmp_path / "l")
+    )
+    on_ray = _json(
+        sweep(STRATEGY, *WINDOW, *GRID, "--executor", "ray", "--jobs", "2", "--format", "json",
+              out=tmp_path / "r")
+    )  # fmt: skip
+    assert on_ray["sweep_id"] == local["sweep_id"]
+    a, b = Path(str(local["folder"])), Path(str(on_ray["folder"]))
+    assert (a / "trials.parquet").read_bytes() == (b / "trials.parquet").read_bytes()
+    assert on_ray["top"] == local["top"]
+
+
+def test_ray_executor_without_ray_says_how_to_install(
+    sweep: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qtc.search import executors
+
+    monkeypatch.setattr(executors, "ray_available", lambda: False)
+    result = sweep(STRATEGY, *WINDOW, *GRID, "--executor", "ray")
+    assert result.exit_code == 2
+    assert "uv sync --extra ray" in result.output
+
+
+def test_trials_lists_the_ledger(sweep: Callable[..., Result], qtc: Callable[..., Result]) -> None:
+    empty = qtc("trials")
+    assert empty.exit_code == 0 and "the trial ledger is empty" in empty.output
+    first = _json(sweep(STRATEGY, *WINDOW, *GRID, "--jobs", "1", "--format", "json"))
+    _json(sweep(STRATEGY, *WINDOW, *GRID, "--jobs", "1", "--top", "1", "--format", "json"))
+    families = json.loads(qtc("trials", "--format", "json").stdout)["families"]
+    assert [(f["family"], f["trials"], f["searches"]) for f in families] == [
+        (first["family"], 4, 2)  # the same 4 variants in two sweeps: 4 trials, not 8
+    ]
+    shown = json.loads(qtc("trials", str(first["family"]), "--format", "json").stdout)
+    assert len(shown["trials"]) == 8
+    assert {t["status"] for t in shown["trials"]} == {"ok"}
+    unknown = qtc("trials", "nope@000000000000")
+    assert unknown.exit_code == 2 and first["family"] in unknown.output
