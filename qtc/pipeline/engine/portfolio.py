@@ -41,6 +41,7 @@ class _Book:
             no_trade_band_bps=inp.no_trade_band_bps or None,
         )
         self.shares = np.zeros(len(inp.symbols))
+        self.held = np.zeros(0, dtype=np.int64)
         self.peak: float | None = None
 
     def equity_at(self, marks: np.ndarray) -> float:
@@ -66,24 +67,37 @@ class _Book:
         input lists and reading its positions back.
         """
         before = self.shares
-        held = np.flatnonzero(before)
-        before_equity = self.equity_at(marks)
-        before_units = self.equity_in_units(marks)
+        held = self.held
+        held_shares, held_marks = before[held], marks[held]
+        cash = float(self.portfolio.cash) / UNITS_PER_USD
+        before_equity = cash + float(np.dot(held_shares, held_marks))
+        held_units = np.rint(held_marks * UNITS_PER_USD) / UNITS_PER_USD
+        before_units = cash + float(np.dot(held_shares, held_units))
         current = np.zeros(len(before))
-        current[held] = before[held] * marks[held] / before_equity
+        current[held] = held_shares * held_marks / before_equity
         order = np.argsort(weights - current[cols], kind="stable")
         targets = list(zip(self.alias[cols[order]].tolist(), weights[order].tolist(), strict=True))
-        priced = np.union1d(held, cols)
-        units = np.rint(marks[priced] * UNITS_PER_USD).astype(np.int64).tolist()
+        touched = before != 0
+        touched[cols] = True
+        priced = np.flatnonzero(touched)
+        units = np.rint(marks[priced] * UNITS_PER_USD)
         names = self.alias[priced].tolist()
-        self.portfolio.rebalance_simple(targets, list(zip(names, units, strict=True)))
+        bars = list(zip(names, units.astype(np.int64).tolist(), strict=True))
+        self.portfolio.rebalance_simple(targets, bars)
+        after = np.array(self._quantities(names))
         self.shares = before.copy()
-        self.shares[priced] = self._quantities(names)
-        moved = np.flatnonzero(self.shares != before)
-        notional = float(np.abs(self.shares[moved] - before[moved]) @ marks[moved])
+        self.shares[priced] = after
+        self.held = np.flatnonzero(self.shares)
+        change = after - before[priced]
+        moved = change != 0
+        notional = float(np.abs(change[moved]) @ marks[priced][moved])
+        kept = after != 0
+        after_units = float(self.portfolio.cash) / UNITS_PER_USD + float(
+            np.dot(after[kept], units[kept] / UNITS_PER_USD)
+        )
         # Costs are what the trade took out of equity at the prices nanobook traded at
         # (engine units): commission + slippage, never negative (float dust clipped).
-        return notional, max(0.0, before_units - self.equity_in_units(marks))
+        return notional, max(0.0, before_units - after_units)
 
     def net_scale(self, cols: np.ndarray, weights: np.ndarray, marks: np.ndarray) -> float:
         """V' / V for net sizing: V' = V - sum of fee(w_i V' - h_i), at nanobook's unit prices.
@@ -198,7 +212,7 @@ def _hold(
     """Mark days row+1 .. nxt-1, liquidating ended symbols and handling drawdown exits."""
     start = row + 1
     while start < nxt:
-        ends = last_row[book.shares != 0]
+        ends = last_row[book.held]
         ends = ends[(start - 1 <= ends) & (ends < nxt - 1)]
         stop = min(int(ends.min()), nxt - 1) if ends.size else nxt - 1
         breach, book.peak = _mark(book, out, marks, start, stop + 1, peak=book.peak)
@@ -226,8 +240,8 @@ def _mark(
     stop = len(inp.dates) if stop is None else stop
     if stop <= start:
         return None, peak
-    held = np.flatnonzero(book.shares != 0)
-    value = marks[start:stop][:, held] @ book.shares[held] if held.size else 0.0
+    held = book.held
+    value = marks[start:stop, held] @ book.shares[held] if held.size else 0.0
     equity = book.portfolio.cash / UNITS_PER_USD + value
     rows = slice(start - inp.first_row, stop - inp.first_row)
     out.equity[rows] = equity
