@@ -194,7 +194,7 @@ def compute_metrics(spec: ComputeMetrics, job: Job) -> Metrics:
     panel = job.market.panel
     run = job.products.need(Execution)
     window = slice(panel.start, None)
-    daily = run.result.weights(run.marks[window])
+    daily = run.result.weights(job.market.marks_or_zero[window], finite=True)
     values = metric_groups(
         MetricsInput(
             dates=panel.dates[window],

@@ -80,6 +80,13 @@ class Market:
         return marks
 
     @cached_property
+    def marks_or_zero(self) -> np.ndarray:
+        """`marks` with 0 where there is no finite price yet: weights need no mask on it."""
+        marks = np.where(np.isfinite(self.marks), self.marks, 0.0)
+        marks.flags.writeable = False
+        return marks
+
+    @cached_property
     def last_rows(self) -> np.ndarray:
         """Each symbol's last priced row, (N,) (-1 if never priced): where its data ends."""
         rows = last_priced_rows(self.panel.adj_close)

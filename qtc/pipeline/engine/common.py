@@ -77,13 +77,17 @@ class EngineResult:
     costs_paid: np.ndarray
     events: list[dict[str, Any]] = field(default_factory=list)
 
-    def weights(self, prices: np.ndarray) -> np.ndarray:
+    def weights(self, prices: np.ndarray, *, finite: bool = False) -> np.ndarray:
         """End-of-day weights (fraction of equity), (D, N), from shares and marks.
 
-        Only held cells are multiplied (a zero holding is 0 even where the mark is NaN).
+        A zero holding is 0 even where the mark is NaN. With `finite`, `prices` has no
+        NaN (unpriced cells are 0, `Market.marks_or_zero`), so the product needs no mask.
         """
-        out = np.zeros(self.shares.shape)
-        np.multiply(self.shares, prices, out=out, where=self.shares != 0)
+        if finite:
+            out = self.shares * prices
+        else:
+            out = np.zeros(self.shares.shape)
+            np.multiply(self.shares, prices, out=out, where=self.shares != 0)
         out /= self.equity[:, None]
         return out
 
