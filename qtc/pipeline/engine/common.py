@@ -83,8 +83,9 @@ class EngineResult:
         A zero holding is 0 even where the mark is NaN. With `finite`, `prices` has no
         NaN (unpriced cells are 0, `Market.marks_or_zero`), so the product needs no mask.
         """
+        out: np.ndarray
         if finite:
-            out = self.shares * prices
+            out = np.multiply(self.shares, prices)
         else:
             out = np.zeros(self.shares.shape)
             np.multiply(self.shares, prices, out=out, where=self.shares != 0)
