@@ -31,8 +31,8 @@ class _Book:
         import nanobook as nb
 
         self.inp = inp
-        self.alias = np.array(aliases(len(inp.symbols)))
-        self.index = {a: j for j, a in enumerate(self.alias.tolist())}
+        self.names = aliases(len(inp.symbols))
+        self.index = {a: j for j, a in enumerate(self.names)}
         self.portfolio = nb.Portfolio(
             round(inp.initial_cash * UNITS_PER_USD),
             new_cost_model(inp.costs),
@@ -76,12 +76,13 @@ class _Book:
         current = np.zeros(len(before))
         current[held] = held_shares * held_marks / before_equity
         order = np.argsort(weights - current[cols], kind="stable")
-        targets = list(zip(self.alias[cols[order]].tolist(), weights[order].tolist(), strict=True))
+        alias = self.names
+        targets = [(alias[j], w) for j, w in zip(cols[order].tolist(), weights[order].tolist())]
         touched = before != 0
         touched[cols] = True
         priced = np.flatnonzero(touched)
         units = np.rint(marks[priced] * UNITS_PER_USD)
-        names = self.alias[priced].tolist()
+        names = [alias[j] for j in priced.tolist()]
         bars = list(zip(names, units.astype(np.int64).tolist(), strict=True))
         self.portfolio.rebalance_simple(targets, bars)
         after = np.array(self._quantities(names))
@@ -134,7 +135,7 @@ class _Book:
         held = np.flatnonzero(self.shares != 0)
         if held.size == 0:
             return {}
-        bars = [(str(self.alias[j]), _units(marks[j])) for j in held]
+        bars = [(self.names[j], _units(marks[j])) for j in held]
         return {self.index[s]: w for s, w in self.portfolio.current_weights(bars)}
 
     def _quantities(self, names: list[str]) -> list[float]:
