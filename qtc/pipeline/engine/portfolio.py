@@ -77,7 +77,10 @@ class _Book:
         current[held] = held_shares * held_marks / before_equity
         order = np.argsort(weights - current[cols], kind="stable")
         alias = self.names
-        targets = [(alias[j], w) for j, w in zip(cols[order].tolist(), weights[order].tolist())]
+        targets = [
+            (alias[j], w)
+            for j, w in zip(cols[order].tolist(), weights[order].tolist(), strict=True)
+        ]
         touched = before != 0
         touched[cols] = True
         priced = np.flatnonzero(touched)
