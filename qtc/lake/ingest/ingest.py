@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
 from typing import Any, Literal
@@ -42,11 +42,13 @@ from qtc.lake.ingest.price_files import read_prices
 from qtc.lake.ingest.shared import load_shared
 from qtc.lake.ingest.staging import sweep_stale
 from qtc.lake.ingest.store import DatasetWrite, existing_catalog, write_lake
+from qtc.lake.ingest.stream import StreamedFrame
 from qtc.lake.ingest.validate import (
     CheckConfig,
     Finding,
     LakeValidationError,
-    check_prices,
+    PriceRules,
+    check_price_batches,
     check_table,
     errors_in,
     summarize,
@@ -107,29 +109,30 @@ class IngestReport:
 
 
 def validate_dataset(
-    name: str, frame: pl.DataFrame, config: CheckConfig | None = None
+    name: str, frame: pl.DataFrame | StreamedFrame, config: CheckConfig | None = None
 ) -> list[Finding]:
     """Run the rules that apply to one conformed dataset.
 
+    A streamed price dataset is checked a batch of whole symbols at a time, against the
+    calendar of all its dates; the findings are the same as for the whole frame.
+
     Args:
         name: Dataset name.
-        frame: The conformed frame.
+        frame: The conformed frame, or a streamed one.
         config: Price rule thresholds.
 
     Returns:
         All findings (errors and warnings).
     """
-    if name == "prices":
-        return check_prices(frame, dataset=name, config=config)
+    if name not in PRICE_DATASETS:
+        whole = frame if isinstance(frame, pl.DataFrame) else frame.collect()
+        return check_table(whole, SPECS[name])
+    rules = PriceRules(name, config or CheckConfig())
     if name == "benchmarks":
-        return check_prices(
-            frame,
-            dataset=name,
-            config=config,
-            required=("date", "symbol"),
-            required_any=(("close", "adj_close"),),
-        )
-    return check_table(frame, SPECS[name])
+        rules = replace(rules, required=("date", "symbol"), required_any=(("close", "adj_close"),))
+    if isinstance(frame, pl.DataFrame):
+        return check_price_batches([frame], rules)
+    return check_price_batches(frame.batches(), replace(rules, calendar=frame.index.calendar))
 
 
 def ingest_shared_dataset(

@@ -3,7 +3,8 @@
 The shared data folder (see its README.md) holds Yahoo prices, benchmark ETFs
 and indices, symbol metadata, S&P 500 membership snapshots, two fundamentals
 sources, Fama-French factors, VIX and treasury yields. Each reader returns one
-conformed dataset frame and notes for the catalog's provenance.
+conformed dataset frame and notes for the catalog's provenance; `prices`, the one large
+file, is streamed instead when it is in dataset order (`qtc.lake.ingest.stream`).
 
 Normalizations (all recorded as provenance notes):
 
@@ -51,6 +52,7 @@ import polars as pl
 
 from qtc.errors import UserError
 from qtc.lake.hashing import file_sha256
+from qtc.lake.ingest.stream import StreamedFrame, stream_or_frame
 from qtc.lake.schema import BAR_COLUMNS, FUNDAMENTAL_FIELDS, YIELD_COLUMNS, conform
 
 SHARED_FILES: dict[str, str] = {
@@ -120,13 +122,13 @@ class Loaded:
     """One dataset read from the shared folder.
 
     Attributes:
-        frame: The conformed dataset frame.
+        frame: The conformed dataset frame, or a source streamed in canonical order.
         sources: Source files used (paths).
         notes: Normalizations applied, for the catalog provenance.
         params: Parameters that shaped the content.
     """
 
-    frame: pl.DataFrame
+    frame: pl.DataFrame | StreamedFrame
     sources: tuple[Path, ...]
     notes: tuple[str, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
@@ -153,10 +155,7 @@ def read_table(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
     Raises:
         UserError: If the file is missing, unreadable, or lacks a column.
     """
-    if not path.is_file():
-        raise UserError(
-            f"missing source file {path}", hint="point the ingest at the shared data folder"
-        )
+    _require_file(path)
     try:
         if path.suffix == ".csv":
             df = pl.read_csv(path, infer_schema=False)
@@ -164,13 +163,64 @@ def read_table(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
             df = pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise UserError(f"cannot read {path}: {exc}") from exc
-    missing = [c for c in columns if c not in df.columns]
+    _require_columns(path, columns, df.columns)
+    return df.select(columns)
+
+
+def scan_table(path: Path, columns: tuple[str, ...]) -> pl.LazyFrame:
+    """Scan a Parquet source file lazily and check that it has the needed columns.
+
+    Args:
+        path: The file.
+        columns: Columns that must be present (others are dropped).
+
+    Returns:
+        A lazy scan of just those columns.
+
+    Raises:
+        UserError: If the file is missing, unreadable, or lacks a column.
+    """
+    _require_file(path)
+    try:
+        found = pl.scan_parquet(path).collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise UserError(f"cannot read {path}: {exc}") from exc
+    _require_columns(path, columns, found)
+    return pl.scan_parquet(path).select(columns)
+
+
+def _require_file(path: Path) -> None:
+    """Raise a user error when a source file is missing.
+
+    Args:
+        path: The file.
+
+    Raises:
+        UserError: If it is not a file.
+    """
+    if not path.is_file():
+        raise UserError(
+            f"missing source file {path}", hint="point the ingest at the shared data folder"
+        )
+
+
+def _require_columns(path: Path, columns: tuple[str, ...], found: list[str]) -> None:
+    """Raise a user error when a source file lacks a needed column.
+
+    Args:
+        path: The file.
+        columns: Needed columns.
+        found: The file's columns.
+
+    Raises:
+        UserError: If a column is missing.
+    """
+    missing = [c for c in columns if c not in found]
     if missing:
         raise UserError(
-            f"{path}: missing column(s) {', '.join(missing)}; found: {', '.join(df.columns)}",
+            f"{path}: missing column(s) {', '.join(missing)}; found: {', '.join(found)}",
             hint="the file does not match the shared data README",
         )
-    return df.select(columns)
 
 
 def _rename_tickers(expr: pl.Expr) -> pl.Expr:
@@ -205,12 +255,13 @@ def load_prices(src: Path) -> Loaded:
         src: Shared data folder.
 
     Returns:
-        The loaded dataset.
+        The loaded dataset: streamed from the file when it is sorted by symbol and date
+        (as the shared data README says), else conformed in memory.
     """
     path = src / SHARED_FILES["prices"]
-    df = read_table(path, ("date", "symbol", *BAR_COLUMNS))
+    scan = scan_table(path, ("date", "symbol", *BAR_COLUMNS))
     note = "float32 open/high/low/close/adj_close cast to float64"
-    return Loaded(conform(df, "prices"), (path,), (note,))
+    return Loaded(stream_or_frame(scan, path, "prices"), (path,), (note,))
 
 
 def load_benchmarks(src: Path) -> Loaded:

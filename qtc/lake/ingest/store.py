@@ -15,6 +15,10 @@ sha256, so `check_lake` detects the (crash-only) case of a half-moved set of fil
 
 Parquet settings are fixed (zstd level 3, statistics on, 256k-row groups) so
 that the same content gives the same file bytes with the same library versions.
+A streamed price dataset (`qtc.lake.ingest.stream`) is sunk from its source with the
+same settings, which gives the same bytes as writing the conformed frame, and its
+content hash and catalog facts are read back from the written file
+(`qtc.lake.ingest.file_facts`); nothing holds the whole dataset in memory.
 """
 
 from __future__ import annotations
@@ -43,8 +47,10 @@ from qtc.lake.catalog import (
     read_meta,
 )
 from qtc.lake.hashing import content_sha256, file_sha256
+from qtc.lake.ingest.file_facts import content_sha256_of_file, describe_file
 from qtc.lake.ingest.staging import interrupts_held, make_staging, remove_tree, sweep_stale
-from qtc.lake.schema import SCHEMA_VERSION, spec
+from qtc.lake.ingest.stream import StreamedFrame
+from qtc.lake.schema import SCHEMA_VERSION, DatasetSpec, spec
 
 PARQUET_COMPRESSION: Final = "zstd"
 PARQUET_LEVEL = 3
@@ -56,13 +62,14 @@ class DatasetWrite:
     """One dataset to write, with what the catalog should say about it.
 
     Attributes:
-        frame: The content, already in canonical shape (`schema.conform`).
+        frame: The content, already in canonical shape (`schema.conform`), or a price
+            source in canonical order that is streamed into the file.
         provenance: Source files and notes for the catalog.
         params: Parameters that shaped the content.
         warnings: Warning counts per validation rule.
     """
 
-    frame: pl.DataFrame
+    frame: pl.DataFrame | StreamedFrame
     provenance: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
@@ -76,6 +83,22 @@ def write_parquet(df: pl.DataFrame, path: Path) -> None:
         path: Target file.
     """
     df.write_parquet(
+        path,
+        compression=PARQUET_COMPRESSION,
+        compression_level=PARQUET_LEVEL,
+        statistics=True,
+        row_group_size=ROW_GROUP_SIZE,
+    )
+
+
+def sink_parquet(plan: pl.LazyFrame, path: Path) -> None:
+    """Stream a lazy frame into Parquet with the settings of `write_parquet` (same bytes).
+
+    Args:
+        plan: The lazy frame.
+        path: Target file.
+    """
+    plan.sink_parquet(
         path,
         compression=PARQUET_COMPRESSION,
         compression_level=PARQUET_LEVEL,
@@ -179,20 +202,56 @@ def _write_dataset(folder: Path, name: str, write: DatasetWrite) -> DatasetEntry
     if dict(write.frame.schema) != expected:
         raise QtcError(f"dataset {name!r} frame is not conformed: {write.frame.schema}")
     path = folder / ds.file_name
-    write_parquet(write.frame, path)
+    content, facts = _write_content(write.frame, path, ds)
     return DatasetEntry(
         name=name,
         schema_version=SCHEMA_VERSION,
         file=ds.file_name,
         description=ds.description,
-        content_sha256=content_sha256(write.frame),
+        content_sha256=content,
         file_sha256=file_sha256(path),
         file_bytes=path.stat().st_size,
         params=dict(write.params),
         provenance=dict(write.provenance),
         warnings=dict(sorted(write.warnings.items())),
-        **describe_frame(write.frame, ds),
+        **facts,
     )
+
+
+def _write_content(
+    frame: pl.DataFrame | StreamedFrame, path: Path, ds: DatasetSpec
+) -> tuple[str, dict[str, Any]]:
+    """Write a dataset file; return its content hash and descriptive facts.
+
+    A streamed frame is sunk from its source and described from the written file, a
+    column chunk at a time; it must then have the row count its source index found.
+
+    Args:
+        frame: The content.
+        path: Target file.
+        ds: The dataset spec.
+
+    Returns:
+        The content sha256 and the `describe_frame` facts.
+
+    Raises:
+        UserError: If a streamed source cannot be read or changed while it was ingested.
+    """
+    if isinstance(frame, pl.DataFrame):
+        write_parquet(frame, path)
+        return content_sha256(frame), describe_frame(frame, ds)
+    try:
+        sink_parquet(frame.plan, path)
+    except pl.exceptions.PolarsError as exc:
+        raise UserError(f"cannot read {frame.source}: {exc}") from exc
+    facts = describe_file(path, ds)
+    if facts["rows"] != frame.index.rows:
+        raise UserError(
+            f"{frame.source} changed during the ingest: {frame.index.rows} rows were "
+            f"validated, {facts['rows']} read to write",
+            hint="ingest again once the source files stay put",
+        )
+    return content_sha256_of_file(path), facts
 
 
 def _publish(tmp: Path, lake_dir: Path, files: list[str]) -> None:

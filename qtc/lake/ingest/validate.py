@@ -28,6 +28,10 @@ zero_volume            warning   volume == 0
 
 The calendar for gaps is the union of the frame's dates unless one is given.
 Real data has genuine extreme moves (spin-offs, crashes), so they only warn.
+
+`check_price_batches` runs the same rules on a panel given in batches of whole symbols
+(a streamed ingest); each rule's results are joined as if the panel were one frame, so
+the findings and their order are the same as `check_prices` gives.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from qtc.errors import Severity, UserError
 from qtc.lake.schema import BAR_COLUMNS, PRICE_FIELDS, DatasetSpec
@@ -194,32 +199,116 @@ def check_prices(
     Raises:
         UserError: If a column is missing.
     """
-    cfg = config or CheckConfig()
+    rules = PriceRules(dataset, config or CheckConfig(), tuple(required), tuple(required_any))
+    return check_price_batches([df], rules)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRules:
+    """The price rules' settings for one dataset.
+
+    Attributes:
+        dataset: Dataset name for the findings.
+        config: Thresholds.
+        required: Columns that must not be null/NaN.
+        required_any: Groups of columns of which at least one must be non-null per row.
+        calendar: Trading dates for the gap rule when `config.calendar` is None; None =
+            the union of the dates of each batch (right for a single batch only).
+    """
+
+    dataset: str
+    config: CheckConfig
+    required: tuple[str, ...] = ("date", "symbol", *BAR_COLUMNS)
+    required_any: tuple[Sequence[str], ...] = ()
+    calendar: Sequence[date] | NDArray[np.datetime64] | None = None
+
+
+def check_price_batches(batches: Iterable[pl.DataFrame], rules: PriceRules) -> list[Finding]:
+    """Run every price rule on a panel given in batches of whole symbols.
+
+    Every symbol's rows must be in one batch and the batches in symbol order; the result is
+    then the same as `check_prices` on the whole panel (with the gap calendar given).
+
+    Args:
+        batches: Frames with the price columns; at least one.
+        rules: Settings; `calendar` should be the panel's dates when there are several batches.
+
+    Returns:
+        Findings ordered by rule, then symbol and date.
+
+    Raises:
+        UserError: If a column is missing.
+    """
+    slots: dict[str, list[list[pl.DataFrame]]] = {}
+    for batch in batches:
+        for rule, parts in _rule_parts(batch, rules).items():
+            held = slots.setdefault(rule, [[] for _ in parts])
+            for slot, part in zip(held, parts, strict=True):
+                slot.append(part)
+    return [
+        f
+        for rule, held in slots.items()
+        for f in to_findings(_combine(rule, held), rules.dataset, rule)
+    ]
+
+
+def _rule_parts(df: pl.DataFrame, rules: PriceRules) -> dict[str, list[pl.DataFrame]]:
+    """Run every price rule on one batch, keeping each rule's parts apart.
+
+    Args:
+        df: The batch (whole symbols).
+        rules: Settings.
+
+    Returns:
+        Rule -> result frames (one per column for `null` and `non_positive_price`).
+
+    Raises:
+        UserError: If a column is missing.
+    """
+    cfg = rules.config
     missing = [c for c in ("date", "symbol", *BAR_COLUMNS) if c not in df.columns]
     if missing:
-        raise UserError(f"{dataset}: missing column(s) {', '.join(missing)}")
+        raise UserError(f"{rules.dataset}: missing column(s) {', '.join(missing)}")
     data = df.select("date", "symbol", *BAR_COLUMNS).sort("symbol", "date", nulls_last=True)
     tol = cfg.range_tolerance
     close_out = (pl.col("close") > pl.col("high") * (1 + tol)) | (
         pl.col("close") < pl.col("low") * (1 - tol)
     )
-    frames = {
-        "duplicate": _duplicates(data, ("symbol", "date")),
-        "null": _nulls(data, required, required_any),
+    calendar = cfg.calendar if cfg.calendar is not None else rules.calendar
+    return {
+        "duplicate": [_sorted_duplicates(data)],
+        "null": _nulls(data, rules.required, rules.required_any),
         "non_positive_price": _non_positive(data),
-        "negative_volume": _runs(data, pl.col("volume") < 0, _fmt("volume {}", "volume")),
-        "high_below_low": _runs(
-            data, pl.col("high") < pl.col("low"), _fmt("high {} < low {}", "high", "low")
-        ),
-        "close_outside_range": _runs(
-            data, close_out, _fmt("close {} outside [low {}, high {}]", "close", "low", "high")
-        ),
-        "gap": _gaps(data, cfg.calendar),
-        "stale": _stale(data, cfg.stale_days),
-        "extreme_move": _extreme_moves(data, cfg.max_abs_return),
-        "zero_volume": _runs(data, pl.col("volume") == 0, pl.lit("volume 0")),
+        "negative_volume": [_runs(data, pl.col("volume") < 0, _fmt("volume {}", "volume"))],
+        "high_below_low": [
+            _runs(data, pl.col("high") < pl.col("low"), _fmt("high {} < low {}", "high", "low"))
+        ],
+        "close_outside_range": [
+            _runs(
+                data, close_out, _fmt("close {} outside [low {}, high {}]", "close", "low", "high")
+            )
+        ],
+        "gap": [_gaps(data, calendar)],
+        "stale": [_stale(data, cfg.stale_days)],
+        "extreme_move": [_extreme_moves(data, cfg.max_abs_return)],
+        "zero_volume": [_runs(data, pl.col("volume") == 0, pl.lit("volume 0"))],
     }
-    return [f for rule, frame in frames.items() for f in to_findings(frame, dataset, rule)]
+
+
+def _combine(rule: str, slots: list[list[pl.DataFrame]]) -> pl.DataFrame:
+    """Join one rule's parts over the batches: part by part, batch order within a part.
+
+    Args:
+        rule: Rule name (`non_positive_price` results are sorted by symbol and date).
+        slots: Per part, its frames in batch order.
+
+    Returns:
+        The rule's result frame for the whole panel.
+    """
+    joined = pl.concat([frame for slot in slots for frame in slot])
+    if rule == "non_positive_price":
+        return joined.sort("symbol", "date", nulls_last=True)
+    return joined
 
 
 def check_table(df: pl.DataFrame, ds: DatasetSpec) -> list[Finding]:
@@ -320,6 +409,25 @@ def _runs(data: pl.DataFrame, condition: pl.Expr, detail: pl.Expr) -> pl.DataFra
     return runs.select("symbol", "date", detail=out)
 
 
+def _sorted_duplicates(data: pl.DataFrame) -> pl.DataFrame:
+    """`_duplicates` of `(symbol, date)` in a frame sorted by them, quick when there are none.
+
+    Equal keys are neighbours in sorted rows, so without equal neighbours (nulls counting
+    as equal) there is no duplicate and the full search is skipped.
+
+    Args:
+        data: Frame sorted by `symbol, date`.
+
+    Returns:
+        One row per duplicated key.
+    """
+    symbol, day = pl.col("symbol"), pl.col("date")
+    same = symbol.eq_missing(symbol.shift(1)) & day.eq_missing(day.shift(1))
+    if not data.select(same.any()).item():
+        return _empty()
+    return _duplicates(data, ("symbol", "date"))
+
+
 def _duplicates(data: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     """Find keys that occur on more than one row.
 
@@ -343,7 +451,7 @@ def _duplicates(data: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
 
 def _nulls(
     data: pl.DataFrame, required: Sequence[str], required_any: Sequence[Sequence[str]]
-) -> pl.DataFrame:
+) -> list[pl.DataFrame]:
     """Find null/NaN values in required columns.
 
     Args:
@@ -352,7 +460,7 @@ def _nulls(
         required_any: Groups of which one column must be non-null per row.
 
     Returns:
-        One row per run of nulls per column.
+        Per column (then per group), one row per run of nulls.
     """
 
     def missing(c: str) -> pl.Expr:
@@ -363,23 +471,24 @@ def _nulls(
     for group in required_any:
         cond = pl.all_horizontal(missing(c) for c in group)
         parts.append(_runs(data, cond, pl.lit(f"all of {', '.join(group)} null/NaN")))
-    return pl.concat(parts) if parts else _empty()
+    return parts or [_empty()]
 
 
-def _non_positive(data: pl.DataFrame) -> pl.DataFrame:
-    """Find prices <= 0, per price column.
+def _non_positive(data: pl.DataFrame) -> list[pl.DataFrame]:
+    """Find prices <= 0, per price column (`_combine` sorts them by symbol and date).
 
     Args:
         data: Frame sorted by `symbol, date`.
 
     Returns:
-        One row per run per column.
+        Per price column, one row per run.
     """
-    parts = [_runs(data, pl.col(c) <= 0, _fmt(f"{c} {{}} <= 0", c)) for c in PRICE_FIELDS]
-    return pl.concat(parts).sort("symbol", "date", nulls_last=True)
+    return [_runs(data, pl.col(c) <= 0, _fmt(f"{c} {{}} <= 0", c)) for c in PRICE_FIELDS]
 
 
-def _gaps(data: pl.DataFrame, calendar: Sequence[date] | None) -> pl.DataFrame:
+def _gaps(
+    data: pl.DataFrame, calendar: Sequence[date] | NDArray[np.datetime64] | None
+) -> pl.DataFrame:
     """Find calendar days missing strictly inside each symbol's date range.
 
     Args:
@@ -425,9 +534,11 @@ def _stale(data: pl.DataFrame, min_days: int) -> pl.DataFrame:
     """
     rows = data.filter(pl.col("close").is_not_null())
     new_run = (pl.col("close") != pl.col("close").shift(1)).fill_null(True) | ~_same_symbol()
+    rows = rows.with_columns(run=new_run.cum_sum(), __more=~new_run)
+    if min_days > 1:  # only runs of two rows or more can be reported: keep just their rows
+        rows = rows.filter(pl.col("__more") | pl.col("__more").shift(-1).fill_null(False))
     runs = (
-        rows.with_columns(run=new_run.cum_sum())
-        .group_by("run", maintain_order=True)
+        rows.group_by("run", maintain_order=True)
         .agg(
             pl.col("symbol").first(),
             pl.col("date").first(),
