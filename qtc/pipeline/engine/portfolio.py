@@ -76,16 +76,13 @@ class _Book:
         current = np.zeros(len(before))
         current[held] = held_shares * held_marks / before_equity
         order = np.argsort(weights - current[cols], kind="stable")
-        alias = self.names
-        targets = [
-            (alias[j], w)
-            for j, w in zip(cols[order].tolist(), weights[order].tolist(), strict=True)
-        ]
+        alias = self.names.__getitem__
+        targets = list(zip(map(alias, cols[order].tolist()), weights[order].tolist(), strict=True))
         touched = before != 0
         touched[cols] = True
         priced = np.flatnonzero(touched)
         units = np.rint(marks[priced] * UNITS_PER_USD)
-        names = [alias[j] for j in priced.tolist()]
+        names = list(map(alias, priced.tolist()))
         bars = list(zip(names, units.astype(np.int64).tolist(), strict=True))
         self.portfolio.rebalance_simple(targets, bars)
         after = np.array(self._quantities(names))
@@ -133,18 +130,22 @@ class _Book:
             net = solved
         return net / equity
 
-    def current_weights(self, marks: np.ndarray) -> dict[int, float]:
-        """Current weights by column, computed by nanobook at these marks."""
-        held = np.flatnonzero(self.shares != 0)
-        if held.size == 0:
-            return {}
-        bars = [(self.names[j], _units(marks[j])) for j in held]
-        return {self.index[s]: w for s, w in self.portfolio.current_weights(bars)}
+    def current_weights(self, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Current (columns, weights), computed by nanobook at these marks, in its order."""
+        held = self.held
+        units = np.rint(marks[held] * UNITS_PER_USD).astype(np.int64).tolist()
+        names = list(map(self.names.__getitem__, held.tolist()))
+        pairs = self.portfolio.current_weights(list(zip(names, units, strict=True)))
+        if not pairs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        found, weights = zip(*pairs, strict=True)
+        cols = np.array(list(map(self.index.__getitem__, found)), dtype=np.int64)
+        return cols, np.array(weights, dtype=np.float64)
 
     def _quantities(self, names: list[str]) -> list[float]:
         """Shares nanobook holds now in each named (aliased) symbol, 0 if none."""
-        position = self.portfolio.position
-        return [0.0 if (pos := position(name)) is None else pos.quantity for name in names]
+        held = map(self.portfolio.position, names)
+        return [0.0 if pos is None else pos.quantity for pos in held]
 
 
 def run_portfolio(inp: EngineInput, marks: np.ndarray) -> EngineResult:
@@ -264,13 +265,12 @@ def _liquidate_ended(
 ) -> None:
     """Sell every held symbol whose last priced bar is `row`, at that close."""
     inp = book.inp
-    ending = [j for j in np.flatnonzero(book.shares != 0) if last_row[j] == row]
-    keep = {j: w for j, w in book.current_weights(marks[row]).items() if j not in ending}
-    cols = np.fromiter(keep, dtype=np.int64, count=len(keep))
-    weights = np.fromiter(keep.values(), dtype=np.float64, count=len(keep))
-    notional, cost = book.trade(cols, weights, marks[row])
+    ending = book.held[last_row[book.held] == row]
+    cols, weights = book.current_weights(marks[row])
+    keep = ~np.isin(cols, ending)
+    notional, cost = book.trade(cols[keep], weights[keep], marks[row])
     _record(book, out, marks, inp.first_row, row, notional, cost)
-    for j in ending:
+    for j in ending.tolist():
         out.events.append(
             {"date": str(inp.dates[row]), "kind": "data_ended", "symbol": inp.symbols[j]}
         )
