@@ -6,16 +6,18 @@
   give identical bytes.
 * `meta.json`: volatile facts only (creation time, duration, host, command);
   never hashed, never compared.
-* `equity.parquet` (date, equity, benchmark, strategy/benchmark returns,
-  traded notional, costs), `weights.parquet` (date, symbol, sector, weight,
-  shares; held names only), `targets.parquet` (signal and execution dates, symbol,
-  target weight), `trades.parquet` (date, symbol, side, shares, and the
-  day's close as price and notional; the engine's fills add slippage and
-  commission, reported per day in `equity.parquet`).
+* The Parquet files (`qtc.outputs.tables`): `equity.parquet` (daily equity, benchmark,
+  returns, traded notional, costs), `weights.parquet` (the book on the days it changes),
+  `exposure.parquet` (gross and net weight per day), `sectors.parquet` (weight per day and
+  sector), `holdings.parquet` (per name: days held, average weight, contribution),
+  `targets.parquet` (target weights per rebalance) and `trades.parquet` (share changes
+  valued at the day's close; the engine's fills add slippage and commission, reported per
+  day in `equity.parquet`).
 
 The run id is the fingerprint of the plan fingerprint, the dataset hashes and
 the versions that compute results (qtc, nanobook, numpy). A folder is written
-to a temp name and renamed into place; readers refuse unknown schema versions.
+to a temp name and renamed into place. Readers refuse other schema versions: schema 1
+(before the book format of weights.parquet) must be re-run.
 """
 
 from __future__ import annotations
@@ -30,17 +32,20 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import polars as pl
 
 from qtc.compile.fingerprint import canonical_json, fingerprint, short
 from qtc.errors import QtcError, UserError
 from qtc.lake.hashing import file_sha256
-from qtc.pipeline.runner import RunResult
 
-ARTIFACT_SCHEMA = 1
+if TYPE_CHECKING:
+    from qtc.pipeline.runner import RunResult
+
+ARTIFACT_SCHEMA = 2
+"""Version of the run folder's layout; 2: weights.parquet holds the book on change days,
+with exposure.parquet, sectors.parquet and holdings.parquet beside it."""
 RESULT_PACKAGES = ("qtc", "nanobook", "numpy")
 
 
@@ -137,91 +142,13 @@ def run_document(result: RunResult, rid: str, files: dict[str, str]) -> dict[str
 
 def _write_tables(result: RunResult, folder: Path) -> dict[str, str]:
     """Write the Parquet files; return name -> sha256."""
-    tables = {
-        "equity.parquet": _equity_table(result),
-        "weights.parquet": _weights_table(result),
-        "targets.parquet": _targets_table(result),
-        "trades.parquet": _trades_table(result),
-    }
+    from qtc.outputs.tables import run_tables
+
     out: dict[str, str] = {}
-    for name, frame in tables.items():
+    for name, frame in run_tables(result).items():
         frame.write_parquet(folder / name, compression="zstd", statistics=False)
         out[name] = file_sha256(folder / name)
     return out
-
-
-def _dates(values: np.ndarray) -> pl.Series:
-    """A polars Date series from datetime64 values."""
-    return pl.Series(values.astype("datetime64[D]")).cast(pl.Date)
-
-
-def _names(names: list[str], cols: np.ndarray) -> pl.Series:
-    """`names[cols]` as a String column, gathered by polars (no Python string per row)."""
-    return pl.Series(names, dtype=pl.String).gather(cols)
-
-
-def _equity_table(r: RunResult) -> pl.DataFrame:
-    """Daily equity, benchmark and their returns."""
-    bench = r.benchmark
-    with np.errstate(invalid="ignore", divide="ignore"):
-        bench_ret = np.concatenate([[np.nan], bench[1:] / bench[:-1] - 1.0])
-    return pl.DataFrame(
-        {
-            "date": _dates(r.dates),
-            "equity": r.equity,
-            "return": r.returns,
-            "benchmark": bench,
-            "benchmark_return": bench_ret,
-            "traded_notional": r.traded_notional,
-            "costs_paid": r.costs_paid,
-        }
-    )
-
-
-def _weights_table(r: RunResult) -> pl.DataFrame:
-    """Held names per day: weight and shares (long format, non-zero only)."""
-    rows, cols = np.nonzero(r.shares)
-    return pl.DataFrame(
-        {
-            "date": _dates(r.dates[rows]),
-            "symbol": _names(r.symbols, cols),
-            "sector": _names(r.sectors, cols),
-            "weight": r.weights[rows, cols],
-            "shares": r.shares[rows, cols],
-        }
-    )
-
-
-def _targets_table(r: RunResult) -> pl.DataFrame:
-    """Target weights per rebalance (non-zero only)."""
-    rows, cols = np.nonzero(r.targets)
-    return pl.DataFrame(
-        {
-            "signal_date": _dates(r.signal_dates[rows]),
-            "execution_date": _dates(r.execution_dates[rows]),
-            "symbol": _names(r.symbols, cols),
-            "target_weight": r.targets[rows, cols],
-        }
-    )
-
-
-def _trades_table(r: RunResult) -> pl.DataFrame:
-    """Share changes per day, valued at the close."""
-    before = np.vstack([np.zeros((1, r.shares.shape[1])), r.shares[:-1]])
-    delta = r.shares - before
-    rows, cols = np.nonzero(np.abs(delta) > 1e-12)
-    qty = delta[rows, cols]
-    price = r.closes[rows, cols]
-    return pl.DataFrame(
-        {
-            "date": _dates(r.dates[rows]),
-            "symbol": _names(r.symbols, cols),
-            "side": np.where(qty > 0, "buy", "sell").astype(str),
-            "shares": np.abs(qty),
-            "price": price,
-            "notional": np.abs(qty) * price,
-        }
-    )
 
 
 def json_safe(data: Any) -> Any:
@@ -249,12 +176,9 @@ def read_run(path: Path) -> dict[str, Any]:
         raise UserError(f"{target}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise UserError(f"{target}: not a run artifact (not a JSON object)")
-    if data.get("artifact") != "qtc.run" or data.get("schema_version") != ARTIFACT_SCHEMA:
-        raise UserError(
-            f"{target}: run artifact schema {data.get('schema_version')!r} is not "
-            f"version {ARTIFACT_SCHEMA}, which this qtc reads",
-            hint="re-run the backtest with this version of qtc",
-        )
+    if data.get("artifact") != "qtc.run":
+        raise UserError(f'{target}: not a qtc run artifact (`artifact` is not "qtc.run")')
+    _check_version(target, data.get("schema_version"))
     problems = _shape_problems(data)
     if problems:
         raise UserError(
@@ -263,6 +187,25 @@ def read_run(path: Path) -> dict[str, Any]:
             "edited by hand",
         )
     return dict(data)
+
+
+def _check_version(target: Path, version: Any) -> None:
+    """Refuse a run.json whose schema version this qtc does not read."""
+    if version == ARTIFACT_SCHEMA:
+        return
+    if isinstance(version, int) and not isinstance(version, bool) and version < ARTIFACT_SCHEMA:
+        raise UserError(
+            f"{target}: this run was written by an older qtc (run artifact schema {version}; "
+            f"this qtc reads schema {ARTIFACT_SCHEMA}, whose weights.parquet holds the book "
+            "on the days it changes)",
+            hint="re-run its backtest with this qtc (`qtc backtest STRATEGY_FILE`; with the "
+            "same lake and --out, it rewrites this folder)",
+        )
+    raise UserError(
+        f"{target}: run artifact schema {version!r} is not version {ARTIFACT_SCHEMA}, "
+        "which this qtc reads",
+        hint="use the qtc that wrote the run, or re-run the backtest with this one",
+    )
 
 
 RUN_FIELDS: dict[str, type | tuple[type, ...]] = {

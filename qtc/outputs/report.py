@@ -4,7 +4,8 @@
 atomically to `run_dir/report.html` (and, with `quantstats=True`, quantstats' own tear
 sheet next to it as `quantstats.html`, linked from the report).
 
-* **Only the artifact** is read (run.json, meta.json, equity.parquet, weights.parquet):
+* **Only the artifact** is read (run.json, meta.json, equity.parquet and what was held:
+  holdings.parquet, exposure.parquet, sectors.parquet, the last book of weights.parquet):
   nothing is re-run and the lake is not opened (a `BenchmarkOverride` is read from the
   lake by the caller).
 * **Self-contained, offline:** inline CSS, inline SVG charts (`qtc.outputs.charts`), one
@@ -12,6 +13,11 @@ sheet next to it as `quantstats.html`, linked from the report).
 * **Deterministic:** rendering the same artifact twice gives byte-identical HTML. The only
   volatile value is the run's creation time from meta.json, in the footer element
   `id="volatile"` (tests mask it).
+* **Cached:** the charts, the plan tree and the highlighted strategy, most of the time of a
+  render, are kept in `run_dir/.cache/report/` by the hash of their inputs and of the code,
+  and the compiled templates in qtc's cache folder (`qtc.outputs.report_cache`); a render
+  that finds them imports neither matplotlib, the compiler nor pygments, and gives the
+  same bytes.
 * Templates are jinja2 files in the repository's `templates/report/` (`base.html.j2`
   includes one partial per section), loaded with autoescape and `StrictUndefined`. An
   installed wheel needs them shipped as `qtc/_templates` (hatch `force-include`
@@ -20,6 +26,7 @@ sheet next to it as `quantstats.html`, linked from the report).
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +35,9 @@ from qtc.errors import QtcError, UserError
 from qtc.outputs.report_data import BenchmarkOverride, ReportData, load_report_data
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
+    from jinja2 import BytecodeCache, Environment
+
+    from qtc.outputs.report_cache import ReportCache
 
 REPORT_NAME = "report.html"
 QUANTSTATS_NAME = "quantstats.html"
@@ -45,6 +54,7 @@ def render_report(
     *,
     quantstats_link: str | None = None,
     benchmark: BenchmarkOverride | None = None,
+    cache: bool = True,
 ) -> str:
     """Render the HTML report of a run folder.
 
@@ -52,6 +62,9 @@ def render_report(
         run_dir: The run folder (`runs/<strategy>/<run id>`).
         quantstats_link: Relative link to quantstats' tear sheet, shown in the header.
         benchmark: Another benchmark series to compare with (default: the run's own).
+        cache: Reuse (and keep) the charts, plan tree and highlighted strategy in
+            `run_dir/.cache/report` (`qtc.outputs.report_cache`); the HTML is the same
+            either way.
 
     Returns:
         The full HTML document.
@@ -59,9 +72,26 @@ def render_report(
     Raises:
         UserError: If the folder is not a readable run artifact.
     """
-    data = load_report_data(Path(run_dir), benchmark)
-    context = build_context(data, quantstats_link=quantstats_link)
-    html: str = environment().get_template("report/base.html.j2").render(**context)
+    from qtc.outputs.report_cache import ReportCache
+
+    store = ReportCache.for_run(Path(run_dir)) if cache else ReportCache(None)
+    html = _render(Path(run_dir), store, quantstats_link=quantstats_link, benchmark=benchmark)
+    store.flush()
+    return html
+
+
+def _render(
+    run_dir: Path,
+    cache: ReportCache,
+    *,
+    quantstats_link: str | None,
+    benchmark: BenchmarkOverride | None,
+) -> str:
+    """The HTML of the report (new cache entries are left pending in `cache`)."""
+    data = load_report_data(run_dir, benchmark, cache)
+    context = build_context(data, quantstats_link=quantstats_link, cache=cache)
+    template = environment(cache.templates()).get_template("report/base.html.j2")
+    html: str = template.render(**context)
     return html
 
 
@@ -71,6 +101,7 @@ def write_report(
     *,
     quantstats: bool = False,
     benchmark: BenchmarkOverride | None = None,
+    cache: bool = True,
 ) -> Path:
     """Render the report and write it atomically.
 
@@ -81,20 +112,23 @@ def write_report(
             the report (from equity.parquet's strategy and benchmark returns) and link it.
         benchmark: Another benchmark series (as in `render_report`; also used by the
             quantstats tear sheet).
+        cache: Use the run's report cache (as in `render_report`).
 
     Returns:
         The path of the written report.
     """
     from qtc.atomic import write_text_atomic
+    from qtc.outputs.report_cache import ReportCache
 
     run_dir = Path(run_dir)
     target = Path(out) if out is not None else run_dir / REPORT_NAME
-    html = render_report(
-        run_dir, quantstats_link=QUANTSTATS_NAME if quantstats else None, benchmark=benchmark
-    )
+    store = ReportCache.for_run(run_dir) if cache else ReportCache(None)
+    link = QUANTSTATS_NAME if quantstats else None
+    html = _render(run_dir, store, quantstats_link=link, benchmark=benchmark)
     if quantstats:
         write_quantstats(run_dir, target.parent / QUANTSTATS_NAME, benchmark=benchmark)
     write_text_atomic(target, html)
+    store.flush()
     return target
 
 
@@ -180,8 +214,12 @@ def quantstats_inputs(
 # ---------------------------------------------------------------------------- templates
 
 
-def environment() -> Environment:
-    """The jinja2 environment: repo `templates/`, autoescape, StrictUndefined, filters."""
+def environment(bytecode_cache: BytecodeCache | None = None) -> Environment:
+    """The jinja2 environment: repo `templates/`, autoescape, StrictUndefined, filters.
+
+    Args:
+        bytecode_cache: Where compiled templates are kept (`ReportCache.templates`).
+    """
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     found = [d for d in TEMPLATE_DIRS if (d / "report" / "base.html.j2").is_file()]
@@ -192,6 +230,7 @@ def environment() -> Environment:
         )
     env = Environment(
         loader=FileSystemLoader(str(found[0])),
+        bytecode_cache=bytecode_cache,
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -257,12 +296,15 @@ def _is_number(value: Any) -> bool:
 # ---------------------------------------------------------------------------- context
 
 
-def build_context(data: ReportData, *, quantstats_link: str | None = None) -> dict[str, Any]:
+def build_context(
+    data: ReportData, *, quantstats_link: str | None = None, cache: ReportCache | None = None
+) -> dict[str, Any]:
     """Everything the templates use: the data, the charts (SVG) and the highlighted TOML."""
     from markupsafe import Markup
 
-    code_html, code_css = highlight_toml(data.strategy_toml)
-    charts = {name: Markup(svg) if svg else None for name, svg in draw_charts(data).items()}
+    code_html, code_css = cached_highlight(data.strategy_toml, cache)
+    drawn = draw_charts(data, cache)
+    charts = {name: Markup(svg) if svg else None for name, svg in drawn.items()}
     return {
         "d": data,
         "charts": charts,
@@ -275,10 +317,12 @@ def build_context(data: ReportData, *, quantstats_link: str | None = None) -> di
     }
 
 
-def draw_charts(data: ReportData) -> dict[str, str | None]:
+def draw_charts(data: ReportData, cache: ReportCache | None = None) -> dict[str, str | None]:
     """Every chart of the report as an SVG string (None when there is nothing to draw)."""
     from qtc.outputs import charts
+    from qtc.outputs.report_cache import ReportCache
 
+    draw = (cache or ReportCache(None)).chart
     s = data.series
     name, bench = data.strategy_name, data.benchmark_symbol
     roll = s.rolling
@@ -293,7 +337,8 @@ def draw_charts(data: ReportData) -> dict[str, str | None]:
         ]
 
     return {
-        "equity": charts.equity_chart(
+        "equity": draw(
+            charts.equity_chart,
             s.dates,
             s.equity,
             s.bench_equity,
@@ -301,7 +346,8 @@ def draw_charts(data: ReportData) -> dict[str, str | None]:
             benchmark_label=f"{bench} (same starting value)",
             exits=s.drawdown_exit_dates,
         ),
-        "drawdown": charts.underwater_chart(
+        "drawdown": draw(
+            charts.underwater_chart,
             s.dates,
             s.drawdown,
             s.bench_drawdown,
@@ -309,15 +355,17 @@ def draw_charts(data: ReportData) -> dict[str, str | None]:
             benchmark_label=bench,
             troughs=troughs,
         ),
-        "monthly": charts.monthly_heatmap(data.monthly_years, data.monthly),
-        "annual": charts.annual_chart(
+        "monthly": draw(charts.monthly_heatmap, data.monthly_years, data.monthly),
+        "annual": draw(
+            charts.annual_chart,
             [a.label.split(" ")[0] + ("*" if a.partial else "") for a in data.annual],
             [a.strategy for a in data.annual],
             [a.benchmark for a in data.annual],
             strategy_label=name,
             benchmark_label=bench,
         ),
-        "sharpe": charts.rolling_chart(
+        "sharpe": draw(
+            charts.rolling_chart,
             s.return_dates,
             lines("sharpe"),
             chart_id="chart-rolling-sharpe",
@@ -325,7 +373,8 @@ def draw_charts(data: ReportData) -> dict[str, str | None]:
             ylabel="Sharpe (annualized, rf = 0)",
             percent=False,
         ),
-        "volatility": charts.rolling_chart(
+        "volatility": draw(
+            charts.rolling_chart,
             s.return_dates,
             lines("vol"),
             chart_id="chart-rolling-vol",
@@ -333,11 +382,20 @@ def draw_charts(data: ReportData) -> dict[str, str | None]:
             ylabel="volatility (annualized, %)",
             percent=True,
         ),
-        "activity": charts.activity_chart(
-            s.dates, s.exposure, s.holdings, s.month_ends, s.turnover_month
+        "activity": draw(
+            charts.activity_chart, s.dates, s.exposure, s.holdings, s.month_ends, s.turnover_month
         ),
-        "sectors": charts.sector_chart(s.month_ends, s.sector_names, s.sector_weights),
+        "sectors": draw(charts.sector_chart, s.month_ends, s.sector_names, s.sector_weights),
     }
+
+
+def cached_highlight(text: str, cache: ReportCache | None = None) -> tuple[str, str]:
+    """`highlight_toml(text)`, through the report cache (pygments' import is slow)."""
+    if cache is None:
+        return highlight_toml(text)
+    found = cache.text("highlight_toml", text, lambda: json.dumps(highlight_toml(text)))
+    html, css = json.loads(found or '["", ""]')
+    return str(html), str(css)
 
 
 def highlight_toml(text: str) -> tuple[str, str]:

@@ -1,10 +1,11 @@
 """Everything the HTML report shows, computed from a run folder only (nothing is re-run).
 
-`load_report_data(run_dir)` reads `run.json`, `meta.json`, `equity.parquet` and
-`weights.parquet` and returns a `ReportData`: plain numbers and numpy series that
+`load_report_data(run_dir)` reads `run.json`, `meta.json`, `equity.parquet` and what the run
+held (`holdings.parquet`, `exposure.parquet`, `sectors.parquet`, the last date of
+`weights.parquet`) and returns a `ReportData`: plain numbers and numpy series that
 `qtc.outputs.charts` draws and the templates format. No lake, no clock, no network.
 
-Conventions (each one tested in tests/outputs/test_report.py):
+Conventions (each one tested in tests/outputs/test_report.py or test_holdings.py):
 
 * **Dates** are the run's trading days, `datetime64[D]`, D of them. Strategy returns are
   r_t = E_t / E_{t-1} - 1 for t = 1..D-1 (the same series `compute_metrics` used); the
@@ -33,22 +34,19 @@ Conventions (each one tested in tests/outputs/test_report.py):
 * **Rolling** 6- and 12-month (126 / 252 trading days) Sharpe (nanobook, rf = 0) and
   volatility std(r, ddof=1) · √252 over windows ending on each date; NaN until a window
   fills.
-* **Activity.** Gross exposure = Σ|w| per day, holdings = number of names held, turnover =
-  Σ over the days of a calendar month of traded_t / (2 E_t) (one-way, like
-  `turnover_per_rebalance`).
+* **Activity.** Gross exposure = Σ|w| per day (exposure.parquet's `gross`), holdings =
+  number of names held, turnover = Σ over the days of a calendar month of traded_t / (2 E_t)
+  (one-way, like `turnover_per_rebalance`).
 * **Sector weights** are sampled on the last trading day of each calendar month.
 * **Holdings** are ranked by average weight over all D days (0 when not held) and by the
   weight on the last date.
-* **Contributions.** weights.parquet holds, per day and held name, the end-of-day weight
-  w_t and shares q_t, so the name's close is p_t = w_t · E_t / q_t. Its daily return
-  r_t = p_t / p_{t-1} - 1 is known on days it is held at both closes, and its
-  contribution is Σ_t w_{t-1} · r_t (arithmetic, in fractions of equity, not
-  compounded). A name sold out completely on day t gets w_{t-1} · (exit / p_{t-1} - 1),
-  exit = the stop's `exit_price` for a stop, else the sale's price in trades.parquet.
+* **Contributions** are holdings.parquet's, computed when the run is written from the daily
+  weights and shares (`qtc.outputs.holdings`): Σ_t w_{t-1} · r_t per name with the name's
+  close p_t = w_t · E_t / q_t, plus the exit day of a name sold out completely (the stop's
+  `exit_price`, else the day's close, which trades.parquet records as the sale's price).
   Since r_t = Σ_i w_{i,t-1} r_{i,t} - costs_t / E_{t-1} exactly, Σ_t r_t = Σ
-  contributions - cost drag + the moves not attributed. trades.parquet records the
-  sale day's close, so the attribution is exact up to rounding (the "not attributed"
-  remainder the report shows is ~0; a non-zero value flags an artifact inconsistency).
+  contributions - cost drag + the moves not attributed; that remainder, which the report
+  shows, is ~0 (a non-zero value flags an artifact inconsistency).
 """
 
 from __future__ import annotations
@@ -58,21 +56,26 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from qtc.errors import UserError
-from qtc.outputs.report_holdings import Holding, _Holdings
+from qtc.outputs.report_holdings import Holding, Holdings
 from qtc.outputs.report_meta import (
     PlanNode,
-    plan_tree,
+    cached_plan_tree,
     provenance,
     strategy_toml,
     summarize_events,
 )
 
+if TYPE_CHECKING:
+    from qtc.outputs.report_cache import ReportCache
+
+HOLDINGS_TABLES = ("holdings", "exposure", "sectors", "weights")
+"""The run's tables of what it held (see `qtc.outputs.holdings`), in `Holdings`' order."""
 PERIODS_PER_YEAR = 252
 ROLLING_WINDOWS: tuple[tuple[str, int], ...] = (("6m", 126), ("12m", 252))
 WORST_DRAWDOWNS = 5
@@ -211,12 +214,15 @@ class ReportData:
     file_problems: list[str] = field(default_factory=list)
 
 
-def load_report_data(run_dir: Path, benchmark: BenchmarkOverride | None = None) -> ReportData:
+def load_report_data(
+    run_dir: Path, benchmark: BenchmarkOverride | None = None, cache: ReportCache | None = None
+) -> ReportData:
     """Read a run folder and compute every figure of its report.
 
     Args:
         run_dir: The run folder (`runs/<strategy>/<run id>`).
         benchmark: Another benchmark to compare with (default: the run's own).
+        cache: Where the plan tree may be cached (default: computed).
 
     Returns:
         The report's data.
@@ -231,7 +237,6 @@ def load_report_data(run_dir: Path, benchmark: BenchmarkOverride | None = None) 
     meta = _read_meta(run_dir)
     problems = _check_files(run_dir, run.get("files", {}))
     eq = read_table(run_dir, "equity.parquet")
-    wt = read_table(run_dir, "weights.parquet")
     dates = eq["date"].to_numpy().astype("datetime64[D]")
     if dates.size < 2:
         raise UserError(f"{run_dir}: the run has {dates.size} date(s); a report needs two")
@@ -252,8 +257,7 @@ def load_report_data(run_dir: Path, benchmark: BenchmarkOverride | None = None) 
     bench_equity = np.full(dates.size, np.nan)
     if first is not None:
         bench_equity[first:] = bench_filled[first:] / bench_filled[first] * equity[first]
-    stops = [e for e in run.get("events", []) if e.get("kind") == "stop"]
-    hold = _Holdings(wt, dates, equity, stops, _sells(run_dir))
+    hold = read_holdings(run_dir, dates, equity)
     month_end = period_ends(dates, "M")
     series = Series(
         dates=dates,
@@ -306,7 +310,7 @@ def load_report_data(run_dir: Path, benchmark: BenchmarkOverride | None = None) 
         events=summarize_events(run.get("events", [])),
         warnings=[str(w) for w in run.get("warnings", [])],
         strategy_toml=strategy_toml(strategy),
-        plan_tree=plan_tree(run["plan"]),
+        plan_tree=cached_plan_tree(run["plan"], cache),
         provenance=provenance(run, meta, problems),
         file_problems=problems,
     )
@@ -338,16 +342,22 @@ def _check_files(run_dir: Path, files: dict[str, str]) -> list[str]:
     return problems
 
 
-def _sells(run_dir: Path) -> Any | None:
-    """trades.parquet's sales (date as text, symbol, price), or None without the file."""
+def read_holdings(run_dir: Path, dates: np.ndarray, equity: F64) -> Holdings:
+    """What the run held: its holdings, exposure and sectors tables and its last book."""
     import polars as pl
 
-    if not (run_dir / "trades.parquet").is_file():
-        return None
-    trades = read_table(run_dir, "trades.parquet", columns=["date", "symbol", "side", "price"])
-    return trades.filter(pl.col("side") == "sell").select(
-        pl.col("date").cast(pl.String), "symbol", "price"
+    summary, exposure, sectors, book = (
+        read_table(run_dir, f"{name}.parquet") for name in HOLDINGS_TABLES
     )
+    last = dt.date.fromisoformat(str(dates[-1]))
+    try:
+        book = book.filter(pl.col("date") == last)
+        return Holdings(summary, exposure, sectors, book, dates, equity)
+    except (ValueError, IndexError, KeyError, TypeError, pl.exceptions.PolarsError) as exc:
+        raise UserError(
+            f"{run_dir}: what the run held cannot be read ({type(exc).__name__}: {exc})",
+            hint="re-run the backtest (`qtc backtest FILE --force`)",
+        ) from None
 
 
 def read_table(run_dir: Path, name: str, columns: list[str] | None = None) -> Any:

@@ -9,7 +9,10 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qtc.outputs.report_cache import ReportCache
 
 MAX_EVENT_ROWS = 1000
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -134,6 +137,24 @@ def _tomlable(value: Any, *, top: bool = False, section: str = "") -> Any:
     if section == "data" and isinstance(value, str) and _ISO_DATE.match(value):
         return dt.date.fromisoformat(value)
     return value
+
+
+def cached_plan_tree(plan_doc: dict[str, Any], cache: ReportCache | None = None) -> PlanNode:
+    """`plan_tree(plan_doc)`, through the report cache (the compiler's import is slow)."""
+    if cache is None:
+        return plan_tree(plan_doc)
+    text = cache.text("plan_tree", plan_doc, lambda: json.dumps(_as_lists(plan_tree(plan_doc))))
+    return _from_lists(json.loads(text or "[]"))
+
+
+def _as_lists(node: PlanNode) -> list[Any]:
+    """A plan tree as nested `[label, [children]]` lists (JSON)."""
+    return [node.label, [_as_lists(c) for c in node.children]]
+
+
+def _from_lists(data: list[Any]) -> PlanNode:
+    """The inverse of `_as_lists`."""
+    return PlanNode(str(data[0]), tuple(_from_lists(c) for c in data[1]))
 
 
 def plan_tree(plan_doc: dict[str, Any]) -> PlanNode:

@@ -96,11 +96,14 @@ def test_backtest_summary_and_artifact(
         "meta.json",
         "equity.parquet",
         "weights.parquet",
+        "exposure.parquet",
+        "sectors.parquet",
+        "holdings.parquet",
         "targets.parquet",
         "trades.parquet",
     }
     doc = json.loads((run / "run.json").read_text())
-    assert doc["schema_version"] == 1 and doc["artifact"] == "qtc.run"
+    assert doc["schema_version"] == 2 and doc["artifact"] == "qtc.run"
     assert doc["plan_fingerprint"].startswith("sha256:")
     assert set(doc["dataset_hashes"]) >= {"prices", "benchmarks", "rates", "membership"}
     assert doc["window"]["start"] == "2007-01-02"

@@ -145,7 +145,9 @@ def test_two_renders_are_byte_identical(base_run: Path) -> None:
     path = write_report(base_run)
     assert path == base_run / "report.html"
     assert path.read_bytes() == first.encode("utf-8")
-    assert not [p for p in base_run.iterdir() if p.name.startswith(".")]  # atomic: no temp left
+    # atomic: no temp left (.cache holds the report cache, see test_report_cache.py)
+    assert not [p for p in base_run.iterdir() if p.name.startswith(".") and p.name != ".cache"]
+    assert not list((base_run / ".cache").rglob(".*"))
 
 
 def test_volatile_part_is_only_the_footer(base_run: Path) -> None:
@@ -343,43 +345,6 @@ def test_worst_drawdowns(report_runs: dict[str, Path]) -> None:
         end = dates.index(dd.recovery) if dd.recovery else len(dates) - 1
         assert dd.length == end - dates.index(dd.start)
         assert dd.to_trough == dates.index(dd.trough) - dates.index(dd.start)
-
-
-def test_contribution_convention_by_hand() -> None:
-    """Σ_t w_{t-1} r_t with p_t = w_t E_t / q_t; the sold-out day is not attributed."""
-    from qtc.outputs.report_data import _Holdings
-
-    dates = np.array(["2024-01-01", "2024-01-02", "2024-01-03"], dtype="datetime64[D]")
-    equity = np.array([100.0, 110.0, 104.5])
-    # A: 5 shares at 10, 12, then sold out on day 3. B: 5 shares at 10, 10, 9.
-    frame = pl.DataFrame(
-        {
-            "date": pl.Series(dates[[0, 0, 1, 1, 2]]).cast(pl.Date),
-            "symbol": ["A", "B", "A", "B", "B"],
-            "sector": ["S1", "S2", "S1", "S2", "S2"],
-            "weight": [50 / 100, 50 / 100, 60 / 110, 50 / 110, 45 / 104.5],
-            "shares": [5.0, 5.0, 5.0, 5.0, 5.0],
-        }
-    )
-    hold = _Holdings(frame, dates, equity)
-    assert list(hold.symbols) == ["A", "B"]
-    # A: day 2 only (0.5 × 20 %); its day-3 move is not in the artifact.
-    assert hold.contribution[0] == pytest.approx(0.5 * 0.2)
-    # B: day 2 (0.5 × 0) + day 3 (50/110 × -10 %).
-    assert hold.contribution[1] == pytest.approx(50 / 110 * -0.1)
-    assert hold.count.tolist() == [2.0, 2.0, 1.0]
-    assert hold.sector_names == ["S2", "S1"]  # by average weight
-    # A stop sold A out on day 3 at 10.8: its exit day is attributed (60/110 × -10 %).
-    stop = {"date": "2024-01-03", "kind": "stop", "symbol": "A", "exit_price": 10.8}
-    stopped = _Holdings(frame, dates, equity, [stop])
-    assert stopped.contribution[0] == pytest.approx(0.5 * 0.2 + 60 / 110 * (10.8 / 12 - 1))
-    # A sale recorded in trades.parquet at the day's close does the same (once per day).
-    sells = pl.DataFrame({"date": ["2024-01-03"], "symbol": ["A"], "price": [10.8]})
-    sold = _Holdings(frame, dates, equity, [stop], sells)
-    assert sold.contribution[0] == pytest.approx(stopped.contribution[0])
-    assert _Holdings(frame, dates, equity, None, sells).contribution[0] == pytest.approx(
-        stopped.contribution[0]
-    )
 
 
 def test_contributions_account_for_the_returns(report_runs: dict[str, Path]) -> None:
