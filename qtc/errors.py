@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "QTC210": "scoring weights are all zero",
     "QTC211": "net sizing with stops is not supported",
     "QTC212": "search space is empty",
+    "QTC213": "search space has a single point",
     "QTC301": "lookahead: same-close execution",
     "QTC302": "lookahead: full-sample normalization",
     "QTC303": "lookahead: fundamentals without a publish-date join",

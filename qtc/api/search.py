@@ -141,3 +141,64 @@ def ledger_trials(family: str) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+if TYPE_CHECKING:
+    from qtc.search.evolve import EvolveRequest as EvolveRequest
+    from qtc.search.evolve_run import EvolveOutcome as EvolveOutcome
+
+
+def evolve(
+    request: EvolveRequest,
+    *,
+    lake: LakeRef,
+    out: Path = Path("evolutions"),
+    executor: str = "local",
+    jobs: int | None = None,
+    ray_address: str | None = None,
+    progress: Progress | None = None,
+    argv: list[str] | None = None,
+    resume: str | None = None,
+) -> EvolveOutcome:
+    """Run, continue or reuse an evolution; see `qtc.search.evolve_run.run_evolution`.
+
+    Raises:
+        UserError: For a bad executor or job count, and every input error of the evolution.
+    """
+    from qtc.lake import Lake
+    from qtc.search.evolve import check_request
+    from qtc.search.evolve_run import run_evolution
+
+    workers = _jobs(jobs)
+    if executor not in EXECUTORS:
+        raise UserError(f"unknown executor {executor!r}", hint="use --executor local or ray")
+    check_request(request)
+    if executor == "ray":
+        _require_ray()
+    return run_evolution(
+        request,
+        lake=Lake(lake.path),
+        out=out,
+        executor=executor,
+        jobs=workers,
+        ray_address=ray_address,
+        progress=progress,
+        argv=argv,
+        resume=resume,
+    )
+
+
+def evolve_request(**fields: Any) -> EvolveRequest:
+    """Build an EvolveRequest (the CLI does not import qtc.search directly)."""
+    from qtc.search.evolve import EvolveRequest
+
+    return EvolveRequest(**fields)
+
+
+def resumed_evolve_request(
+    out: Path, evolve_id: str, *, trials: int | None = None, top: int | None = None
+) -> EvolveRequest:
+    """The request of an earlier evolution, for `--resume ID` (optionally more trials)."""
+    from qtc.search.evolve_run import resume_request
+
+    return resume_request(out, evolve_id).updated(trials=trials, top=top)

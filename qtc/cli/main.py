@@ -24,7 +24,7 @@ from qtc.cli.audit import audit_app
 from qtc.cli.data import data_app
 from qtc.cli.live import kill, positions, rebalance, reconcile
 from qtc.cli.run import backtest, report
-from qtc.cli.search import sweep, trials
+from qtc.cli.search import evolve, sweep, trials
 from qtc.cli.strategy import check, compile, schema
 from qtc.errors import QtcError, StrategyError, UserError
 
@@ -161,6 +161,7 @@ app.command("schema")(schema.schema)
 app.command("backtest")(backtest.backtest)
 app.command("report")(report.report)
 app.command("sweep")(sweep.sweep)
+app.command("evolve")(evolve.evolve)
 app.command("trials")(trials.trials)
 app.command("rebalance")(rebalance.rebalance)
 app.command("reconcile")(reconcile.reconcile)

@@ -15,7 +15,6 @@ from qtc.errors import QtcError
 
 PENDING: dict[str, str] = {
     "validate": "Signal research: IC, quantile spreads, walk-forward; gates.",
-    "evolve": "Seeded genetic search over [search]; writes the best strategy.",
 }
 
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}

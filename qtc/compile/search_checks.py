@@ -19,7 +19,7 @@ def check_search(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
     known = [format_path(p) for p in leaf_paths(tree) if p[0] not in ("search", "validate")]
     out: list[Diagnostic] = []
     ranges = {k for k, v in strategy.search.root.items() if not isinstance(v, list)}
-    for key, values in strategy.search.candidates().items():
+    for key, values in strategy.search.probes().items():
         where = ("search", key)
         try:
             path = parse_path(key)
@@ -49,9 +49,11 @@ def check_search(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
 def _check_candidates(
     strategy: Strategy, key: str, values: Sequence[object], locate: Locate, *, is_range: bool
 ) -> list[Diagnostic]:
-    """Validate the strategy with each candidate; report the first failure per key."""
-    if is_range:
-        values = [values[0], values[-1]]  # ranges are monotone: the ends bound every candidate
+    """Validate the strategy with each candidate; report the first failure per key.
+
+    A range's values are its probes: both ends (they bound every candidate) and one
+    inside value (a fractional step, or a float range, on an integer key shows there).
+    """
     for index, value in enumerate(values):
         _, diags = with_values(strategy, {key: value}, label="[search]")
         if diags:

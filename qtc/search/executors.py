@@ -14,11 +14,16 @@ arrive differs, and the search sorts them by number.
 * `ray`: `ray.put` puts the loaded market in Ray's object store once; each task
   evaluates one batch. `address` (or `RAY_ADDRESS`) names a cluster; with neither,
   a local Ray is started with `jobs` CPUs.
+
+`run_local` and `run_ray` run one list of batches (a sweep); `qtc.search.runners` keeps
+the workers (their loaded markets and factor caches) between lists of batches, for a
+search that evaluates one generation after another (`qtc evolve`).
 """
 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,23 +84,40 @@ def _shared_key(plan: Plan) -> tuple[str, str]:
 
 
 class Markets:
-    """The market of each batch, loaded from the lake when first needed (the last one kept)."""
+    """The market of each batch, loaded from the lake when first needed.
 
-    def __init__(self, lake: Any) -> None:
+    The last `keep` markets stay loaded (a sweep meets each market in one stretch and
+    keeps one; an evolution meets its markets again in every generation).
+    """
+
+    def __init__(self, lake: Any, keep: int = 1) -> None:
         self.lake = lake
-        self.key = ""
-        self.market: Market | None = None
+        self.keep = max(1, keep)
+        self.loaded: OrderedDict[str, Market] = OrderedDict()
+
+    @property
+    def market(self) -> Market | None:
+        """The most recently used market (None when none is loaded)."""
+        return next(reversed(self.loaded.values()), None)
+
+    def clear(self) -> None:
+        """Forget every loaded market."""
+        self.loaded.clear()
 
     def get(self, batch: Batch) -> Market:
         """The batch's market."""
-        if self.market is None or self.key != batch.market:
-            from qtc.pipeline.market import load_market
-            from qtc.pipeline.runner import load_spec
+        found = self.loaded.get(batch.market)
+        if found is not None:
+            self.loaded.move_to_end(batch.market)
+            return found
+        from qtc.pipeline.market import load_market
+        from qtc.pipeline.runner import load_spec
 
-            self.market = None  # free the previous one first
-            self.market = load_market(load_spec(Plan.from_json(batch.plans[0])), self.lake)
-            self.key = batch.market
-        return self.market
+        while len(self.loaded) >= self.keep:
+            self.loaded.popitem(last=False)  # free the oldest first
+        market = load_market(load_spec(Plan.from_json(batch.plans[0])), self.lake)
+        self.loaded[batch.market] = market
+        return market
 
 
 def run_batch(batch: Batch, market: Market, cache: FactorCache) -> list[Trial]:
@@ -129,22 +151,22 @@ def _pool(work: Sequence[Batch], lake: Any, jobs: int) -> Iterator[Trial]:
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(work)),
         mp_context=context,
-        initializer=_start_worker,
+        initializer=start_worker,
         initargs=(str(lake.path),),
     )
     try:
-        pending = {pool.submit(_worker_batch, batch) for batch in work}
+        pending = {pool.submit(worker_batch, batch) for batch in work}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield from future.result()
     except BaseException:
-        _stop(pool)
+        stop_pool(pool)
         raise
     pool.shutdown(wait=True)
 
 
-def _stop(pool: Any) -> None:
+def stop_pool(pool: Any) -> None:
     """Cancel what has not started and terminate the workers (Ctrl-C or a failure)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
@@ -158,21 +180,34 @@ def _stop(pool: Any) -> None:
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(lake_path: str) -> None:
-    """Worker initializer: open the lake; markets load as batches need them."""
+def start_worker(lake_path: str, keep_markets: int = 1, max_factors: int = 0) -> None:
+    """Worker initializer: open the lake; markets load as batches need them.
+
+    Args:
+        lake_path: The lake.
+        keep_markets: How many loaded markets the worker keeps.
+        max_factors: Start a fresh factor cache once it holds more factors (0: never).
+    """
     import signal
 
     from qtc.lake import Lake
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    _WORKER["markets"] = Markets(Lake(lake_path))
+    _WORKER["markets"] = Markets(Lake(lake_path), keep_markets)
     _WORKER["cache"] = FactorCache()
+    _WORKER["max_factors"] = max_factors
 
 
-def _worker_batch(batch: Batch) -> list[Trial]:
+def worker_batch(batch: Batch) -> list[Trial]:
     """A batch in a worker process."""
     markets: Markets = _WORKER["markets"]
+    _WORKER["cache"] = bounded(_WORKER["cache"], _WORKER.get("max_factors", 0))
     return run_batch(batch, markets.get(batch), _WORKER["cache"])
+
+
+def bounded(cache: FactorCache, most: int) -> FactorCache:
+    """The cache, or a fresh one when it holds more than `most` factors (0: no bound)."""
+    return FactorCache() if most and len(cache) > most else cache
 
 
 def ray_available() -> bool:
@@ -199,14 +234,14 @@ def run_ray(
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")  # workers use this Python
     import ray
 
-    _connect(ray, address or os.environ.get("RAY_ADDRESS") or None, jobs)
+    connect(ray, address or os.environ.get("RAY_ADDRESS") or None, jobs)
     try:
-        remote = ray.remote(_ray_batch)
+        remote = ray.remote(ray_batch)
         markets, shared = Markets(lake), {}
         for batch in work:
             if batch.market not in shared:
                 shared[batch.market] = ray.put(markets.get(batch))
-        markets.market = None
+        markets.clear()
         pending = [remote.remote(batch, shared[batch.market]) for batch in work]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
@@ -216,7 +251,7 @@ def run_ray(
         ray.shutdown()
 
 
-def _connect(ray: Any, address: str | None, jobs: int) -> None:
+def connect(ray: Any, address: str | None, jobs: int) -> None:
     """Start a local Ray with `jobs` CPUs, or join the cluster at `address`."""
     options: dict[str, Any] = {
         "include_dashboard": False,
@@ -235,6 +270,6 @@ def _connect(ray: Any, address: str | None, jobs: int) -> None:
         ) from None
 
 
-def _ray_batch(batch: Batch, market: Market) -> list[Trial]:
+def ray_batch(batch: Batch, market: Market) -> list[Trial]:
     """A batch in a Ray task (each task keeps its own factor cache)."""
     return run_batch(batch, market, FactorCache())

@@ -119,9 +119,25 @@ def from_grid_file(path: Path) -> Space:
 
 
 def from_strategy(strategy: Strategy) -> Space:
-    """The strategy's `[search]` space (already checked when the strategy compiled)."""
-    found = strategy.search.candidates()
+    """The strategy's `[search]` space (already checked when the strategy compiled).
+
+    Raises:
+        UserError: If a key is a log-scale range, which has no finite list of candidates.
+    """
+    try:
+        found = strategy.search.candidates()
+    except ValueError as exc:
+        raise _unsweepable(str(exc), "[search]") from None
     return Space(tuple(found), tuple(tuple(v) for v in found.values()), "[search]")
+
+
+def _unsweepable(key: str, source: str) -> UserError:
+    """A log-scale range in a sweep: say what a sweep can take instead."""
+    return UserError(
+        f"{source}: {key} is a log-scale range, which a sweep cannot enumerate",
+        hint=f"give --grid {key}=V1,V2,... or a stepped range {{ min, max, step }} "
+        "(or search it with `qtc evolve`)",
+    )
 
 
 def check_space(strategy: Strategy, space: Space) -> None:
@@ -244,7 +260,9 @@ def _entry_candidates(path: Path, key: str, entry: Any) -> tuple[Any, ...]:
                 f"{path}: bad range for {key}: {exc}".splitlines()[0],
                 hint="a range is { min = A, max = B, step = S } with max >= min, step > 0",
             ) from None
-        return tuple(int(v) if float(v).is_integer() else v for v in span.values())
+        if not span.enumerable:
+            raise _unsweepable(key, str(path))
+        return tuple(span.values())
     raise UserError(
         f"{path}: {key} must be a non-empty list of candidates or a {{ min, max, step }} range",
         hint='for example "selection.top_n" = [20, 50, 100]',

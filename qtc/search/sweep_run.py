@@ -9,8 +9,6 @@ runs only the trials that are missing.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +16,10 @@ from typing import Any
 
 from qtc.search import sweep_files as files
 from qtc.search.evaluate import OK, Trial
+from qtc.search.record import LEDGER_ENV as LEDGER_ENV
+from qtc.search.record import ledger_path as ledger_path
+from qtc.search.record import open_ledger, record_trials, selection_bias
+from qtc.search.strategy_toml import engine_versions, file_name, strategy_toml
 from qtc.search.sweep import (
     Prepared,
     Progress,
@@ -29,15 +31,6 @@ from qtc.search.sweep import (
     ranking,
     sweep_id,
 )
-
-LEDGER_ENV = "QTC_LEDGER"
-DEFAULT_LEDGER = Path(".qtc") / "ledger.duckdb"
-PBO_BLOCKS = 16
-
-
-def ledger_path() -> Path:
-    """The project's trial ledger: `$QTC_LEDGER`, else `.qtc/ledger.duckdb` here."""
-    return Path(os.environ[LEDGER_ENV]) if os.environ.get(LEDGER_ENV) else DEFAULT_LEDGER
 
 
 @dataclass
@@ -67,7 +60,7 @@ def run_sweep(
 
     began = time.perf_counter()
     prepared = prepare(request, lake)
-    prepared.sweep_id = sweep_id(prepared, _engine_versions(versions()))
+    prepared.sweep_id = sweep_id(prepared, engine_versions(versions()))
     folder = files.sweep_dir(out, prepared.strategy_name, prepared.sweep_id)
     done = _finished(folder, prepared)
     if done is None:
@@ -80,11 +73,6 @@ def resume_request(out: Path, sweep: str) -> SweepRequest:
     """The request saved by the sweep `sweep` under `out`."""
     doc = files.read_sweep(files.find_sweep(out, sweep))
     return SweepRequest.from_dict(doc["request"])
-
-
-def _engine_versions(found: dict[str, str]) -> dict[str, str]:
-    """Versions that change results (Python's own version does not)."""
-    return {k: v for k, v in found.items() if k != "python"}
 
 
 def _finished(folder: Path, prepared: Prepared) -> dict[int, Trial] | None:
@@ -172,7 +160,7 @@ def _finish(
     family = _family(prepared)
     family_trials = _record(prepared, family.key, done)
     ranked = ranking(prepared, done)
-    bias = _bias(family.key, ranked[0] if ranked else None)
+    bias = selection_bias(family.key, ranked[0] if ranked else None)
     trials = all_trials(prepared, done)
     tops = _tops(prepared, ranked, family_trials, bias) if status == "complete" else []
     doc = _document(prepared, family.key, family_trials, ranked, trials, bias, tops, status)
@@ -195,87 +183,24 @@ def _family(prepared: Prepared) -> Any:
 
 def _record(prepared: Prepared, family: str, done: dict[int, Trial]) -> int:
     """Write every evaluated trial to the ledger; return the family's trial count."""
-    from qtc.search.ledger import Ledger, TrialRecord
-
-    records = []
-    for trial in sorted(done.values(), key=lambda t: t.number):
-        ok = trial.status == OK
-        records.append(
-            TrialRecord(
-                family=family,
-                strategy=prepared.strategy_name,
-                search_id=prepared.sweep_id,
-                kind="sweep",
-                trial_number=trial.number,
-                variant_fingerprint=trial.variant,
-                params=prepared.variants[trial.number].values,
-                status="ok" if ok else "failed",
-                reason=trial.reason,
-                metrics={k: v for k, v in trial.metrics.items() if v is not None},
-                dates=trial.dates if ok else None,
-                returns=trial.returns if ok else None,
-            )
-        )
-    ledger = Ledger.open(ledger_path())
-    ledger.record(records)
+    ledger = open_ledger()
+    record_trials(
+        done.values(),
+        family=family,
+        strategy=prepared.strategy_name,
+        search_id=prepared.sweep_id,
+        kind="sweep",
+        params=lambda number: prepared.variants[number].values,
+        ledger=ledger,
+    )
     return ledger.family_count(family)
-
-
-def _bias(family: str, winner: Trial | None) -> dict[str, Any]:
-    """Deflated Sharpe, PBO and MinBTL of the winner against the family's history."""
-    if winner is None:
-        return {}
-    import numpy as np
-
-    from qtc.search import bias
-    from qtc.search.errors import SelectionBiasError
-    from qtc.search.ledger import Ledger
-
-    history = Ledger.open(ledger_path()).family_returns(family)
-    n = history.matrix.shape[1]
-    out: dict[str, Any] = {"trials": n}
-    try:
-        sharpes = bias.sharpe_ratios(history.matrix) if n >= 1 else np.zeros(0)
-        variance = float(np.var(sharpes, ddof=1)) if n >= 2 else 0.0
-        dsr = bias.deflated_sharpe_of_returns(
-            winner.returns, n_trials=max(n, 1), trials_sharpe_variance=variance
-        )
-        out["deflated_sharpe"] = _finite(dsr.probability)
-        out["deflated_sharpe_text"] = dsr.explain()
-    except SelectionBiasError as exc:
-        out["deflated_sharpe_text"] = f"not computed: {exc}"
-    try:
-        pbo = bias.probability_of_overfitting(history.matrix, PBO_BLOCKS)
-        out["pbo"] = _finite(pbo.probability)
-        out["pbo_text"] = pbo.explain()
-    except SelectionBiasError as exc:
-        out["pbo_text"] = f"not computed: {exc}"
-    annual = winner.metrics.get("sharpe")
-    try:
-        years = len(winner.returns) / 252.0
-        btl = bias.minimum_backtest_length(max(n, 1), float(annual or 0.0), years_of_data=years)
-        out["min_backtest_years"] = _finite(btl.years)
-        out["min_backtest_text"] = btl.explain()
-    except SelectionBiasError as exc:
-        out["min_backtest_text"] = f"not computed: {exc}"
-    return out
-
-
-def _finite(value: float) -> float | None:
-    """JSON-safe float."""
-    return value if math.isfinite(value) else None
 
 
 def _tops(
     prepared: Prepared, ranked: list[Trial], family_trials: int, bias: dict[str, Any]
 ) -> list[tuple[str, str]]:
     """The best K strategies as TOML files with a header saying how they were chosen."""
-    import tomli_w
-
-    from qtc.manifest.variants import user_tree
-
     out: list[tuple[str, str]] = []
-    width = len(str(max(1, prepared.request.top)))
     for rank, trial in enumerate(ranked[: prepared.request.top], start=1):
         variant = prepared.variants[trial.number]
         assert variant.strategy is not None
@@ -293,19 +218,9 @@ def _tops(
             ),
             "# Parameters: " + ", ".join(f"{k} = {v!r}" for k, v in variant.values.items()),
         ]
-        body = tomli_w.dumps(_toml_ready(user_tree(variant.strategy)))
-        name = f"{rank:0{width}d}-{trial.variant.removeprefix('sha256:')[:12]}.toml"
-        out.append((name, "\n".join(header) + "\n\n" + body))
+        name = file_name(rank, prepared.request.top, trial.variant)
+        out.append((name, strategy_toml(variant.strategy, header)))
     return out
-
-
-def _toml_ready(tree: Any) -> Any:
-    """Drop None values (TOML has no null) recursively."""
-    if isinstance(tree, dict):
-        return {k: _toml_ready(v) for k, v in tree.items() if v is not None}
-    if isinstance(tree, list):
-        return [_toml_ready(v) for v in tree]
-    return tree
 
 
 def _document(
@@ -340,7 +255,7 @@ def _document(
         "filters": [f.text for f in prepared.filters],
         "counts": counts,
         "dataset_hashes": prepared.dataset_hashes,
-        "versions": _engine_versions(versions()),
+        "versions": engine_versions(versions()),
         "bias": bias,
         "top": [
             {

@@ -288,7 +288,7 @@ def _live_tools(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]
         return ["reconcile", str(box.strategy), "--lake", str(box.lake), "--broker", "paper",
                 *extra, *fmt]  # fmt: skip
     if which == "pending":
-        pending = data.draw(st.sampled_from(["validate", "evolve"]))
+        pending = data.draw(st.sampled_from(["validate"]))
         return [pending, str(box.strategy), *fmt]
     log = (
         str(box.log)
@@ -318,6 +318,34 @@ def _sweep(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
     return [*base, *WINDOW, "--jobs", "1", *extra, *data.draw(FORMATS)]
 
 
+def _evolve(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
+    which = data.draw(
+        st.sampled_from(
+            ["sampler", "numbers", "holdout", "fraction", "objective", "where", "set", "resume"]
+        )
+    )
+    extra: list[str] = []
+    if which == "sampler":
+        extra = ["--sampler", data.draw(st.one_of(st.sampled_from(["tpe", "cmaes"]), BAD_TEXT))]
+    elif which == "numbers":
+        option = data.draw(st.sampled_from(["--trials", "--population", "--top", "--jobs"]))
+        extra = [option, data.draw(BAD_NUMBERS)]
+    elif which == "holdout":
+        extra = ["--holdout", data.draw(st.one_of(BAD_DATES, BAD_TEXT))]
+    elif which == "fraction":
+        extra = ["--holdout-fraction", data.draw(BAD_NUMBERS)]
+    elif which in ("objective", "where"):
+        extra = [f"--{which}", data.draw(st.one_of(st.sampled_from(["sharpe", "min:cagr"]),
+                                                   BAD_TEXT))]  # fmt: skip
+    elif which == "set":
+        extra = set_values(data, keys)
+    elif which == "resume":
+        extra = ["--resume", data.draw(BAD_TEXT)]
+    base = ["evolve", str(box.strategy), "--lake", str(box.lake), "--out", str(box.root / "ev")]
+    small = ["--trials", "2", "--population", "2", "--jobs", "1"]
+    return [*base, *WINDOW, *small, *extra, *data.draw(FORMATS)]
+
+
 COMMANDS: dict[str, Builder] = {
     "check": _check,
     "compile": _compile,
@@ -328,6 +356,7 @@ COMMANDS: dict[str, Builder] = {
     "rebalance": _rebalance,
     "live_tools": _live_tools,
     "sweep": _sweep,
+    "evolve": _evolve,
 }
 """Each command family and the generator of its argument lists."""
 

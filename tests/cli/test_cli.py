@@ -195,7 +195,6 @@ def test_schema_write(qtc: Callable[..., Result], tmp_path: Path) -> None:
     "args",
     [
         ("validate", "strategies/momentum_us.toml"),
-        ("evolve", "strategies/momentum_us.toml"),
     ],
 )
 def test_pending_commands_exit_1(
@@ -209,7 +208,7 @@ def test_pending_commands_exit_1(
 
 
 def test_pending_command_json(qtc: Callable[..., Result], snapshot: object) -> None:
-    result = qtc("evolve", "strategies/momentum_us.toml", "--format", "json")
+    result = qtc("validate", "strategies/momentum_us.toml", "--format", "json")
     assert result.exit_code == 1
     assert json.loads(result.stdout) == snapshot
 
