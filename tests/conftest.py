@@ -27,6 +27,22 @@ def _keep_sigint() -> Iterator[None]:
     signal.signal(signal.SIGINT, handler)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _session_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Runs the tests make are recorded in a run registry of their own, never the project's.
+
+    Every backtest and sweep records itself in `$QTC_REGISTRY` (default `.qtc/` in the
+    working folder, which is the repository for most tests); subprocesses inherit it.
+    """
+    old = os.environ.get("QTC_REGISTRY")
+    os.environ["QTC_REGISTRY"] = str(tmp_path_factory.mktemp("registry") / "registry.duckdb")
+    yield
+    if old is None:
+        os.environ.pop("QTC_REGISTRY", None)
+    else:
+        os.environ["QTC_REGISTRY"] = old
+
+
 @pytest.fixture
 def in_repo(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run with the repository root as the working directory (stable relative paths)."""

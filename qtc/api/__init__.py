@@ -5,6 +5,8 @@
 * `qtc.api.run`: backtest and report.
 * `qtc.api.live`: rebalance, positions, reconcile, kill.
 * `qtc.api.audit`: read and verify the live audit log.
+* `qtc.api.registry`: the run registry (`qtc runs`), and recording runs.
+* `qtc.api.diff` (with `diff_sides`): what a strategy change does (`qtc diff`).
 * `qtc.api.secrets`: redact credentials from echoed source lines.
 
 Commands parse options, call one function here and render its result. Nothing

@@ -95,6 +95,9 @@ def backtest(
     doc = artifacts.read_run(written.path)
     outcome = _outcome(written.path, doc, reused=False, diags=compiled.warnings)
     outcome.timings = result.timings
+    from qtc.api.registry import record_backtest
+
+    record_backtest(outcome, path)
     return outcome
 
 
@@ -121,6 +124,7 @@ def report(
     quantstats: bool = False,
     benchmark: str | None = None,
     lake: LakeRef | None = None,
+    style: str = "qtc",
 ) -> Path:
     """Write the HTML tear sheet of a run folder (from the artifact only; no re-run).
 
@@ -130,6 +134,8 @@ def report(
         quantstats: Also write quantstats' own tear sheet next to it and link it.
         benchmark: Compare with another benchmark symbol (its series read from `lake`).
         lake: The lake to read `benchmark` from.
+        style: `qtc`, or `quantstats` for quantstats' own tear sheet, offline
+            (default `<run_dir>/quantstats.html`, beside qtc's report).
 
     Returns:
         The report path.
@@ -141,6 +147,10 @@ def report(
     override = None
     if benchmark and benchmark != doc["strategy"]["data"]["benchmark"]:
         override = _benchmark_override(benchmark, doc["window"], lake)
+    if style == "quantstats":
+        from qtc.outputs.quantstats_page import write_page
+
+        return write_page(run_dir, out, benchmark=override)
     return html.write_report(run_dir, out, quantstats=quantstats, benchmark=override)
 
 

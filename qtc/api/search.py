@@ -44,7 +44,7 @@ def sweep(
         raise UserError(f"unknown executor {executor!r}", hint="use --executor local or ray")
     if executor == "ray":
         _require_ray()
-    return run_sweep(
+    outcome = run_sweep(
         request,
         lake=Lake(lake.path),
         out=out,
@@ -54,6 +54,10 @@ def sweep(
         progress=progress,
         argv=argv,
     )
+    from qtc.api.registry import record_sweep
+
+    record_sweep(outcome, request.path)
+    return outcome
 
 
 def sweep_request(**fields: Any) -> SweepRequest:
@@ -175,7 +179,7 @@ def evolve(
     check_request(request)
     if executor == "ray":
         _require_ray()
-    return run_evolution(
+    outcome = run_evolution(
         request,
         lake=Lake(lake.path),
         out=out,
@@ -186,6 +190,10 @@ def evolve(
         argv=argv,
         resume=resume,
     )
+    from qtc.api.registry import record_artifact
+
+    record_artifact(outcome.folder, "evolve", request.path, [])
+    return outcome
 
 
 def evolve_request(**fields: Any) -> EvolveRequest:

@@ -19,11 +19,12 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from qtc import __version__
-from qtc.cli import options, pending
+from qtc.cli import diff, options, pending
 from qtc.cli.audit import audit_app
 from qtc.cli.data import data_app
 from qtc.cli.live import kill, positions, rebalance, reconcile
 from qtc.cli.run import backtest, report
+from qtc.cli.runs import runs_app
 from qtc.cli.search import evolve, sweep, trials
 from qtc.cli.strategy import check, compile, schema
 from qtc.errors import QtcError, StrategyError, UserError
@@ -163,6 +164,7 @@ app.command("report")(report.report)
 app.command("sweep")(sweep.sweep)
 app.command("evolve")(evolve.evolve)
 app.command("trials")(trials.trials)
+app.command("diff")(diff.diff)
 app.command("rebalance")(rebalance.rebalance)
 app.command("reconcile")(reconcile.reconcile)
 app.command("kill")(kill.kill)
@@ -170,6 +172,7 @@ app.command("positions")(positions.positions)
 pending.register(app)
 app.add_typer(data_app)
 app.add_typer(audit_app)
+app.add_typer(runs_app)
 
 
 PLUGINS_ENV = "PYDANTIC_DISABLE_PLUGINS"

@@ -288,8 +288,7 @@ def _live_tools(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]
         return ["reconcile", str(box.strategy), "--lake", str(box.lake), "--broker", "paper",
                 *extra, *fmt]  # fmt: skip
     if which == "pending":
-        pending = data.draw(st.sampled_from(["validate"]))
-        return [pending, str(box.strategy), *fmt]
+        return ["validate", str(box.strategy), *fmt]
     log = (
         str(box.log)
         if which == "audit"
@@ -346,6 +345,45 @@ def _evolve(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
     return [*base, *WINDOW, *small, *extra, *data.draw(FORMATS)]
 
 
+def _runs(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
+    which = data.draw(st.sampled_from(["list", "show", "gc", "rebuild"]))
+    fmt = data.draw(FORMATS)
+    if which == "list":
+        option = data.draw(st.sampled_from(["--strategy", "--since", "--kind"]))
+        value = data.draw(BAD_DATES if option == "--since" else BAD_TEXT)
+        return ["runs", "list", option, value, *fmt]
+    if which == "show":
+        ident = data.draw(st.one_of(BAD_TEXT, box.paths(), st.just(box.run.name[:6])))
+        return ["runs", "show", ident, *fmt]
+    if which == "gc":  # never --yes: the input answers no, so nothing is ever deleted
+        return ["runs", "gc", "--keep", data.draw(BAD_NUMBERS), *fmt]
+    return ["runs", "rebuild", "--root", data.draw(box.paths()), *fmt]
+
+
+def _diff(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
+    which = data.draw(st.sampled_from(["sides", "set", "format", "out", "git"]))
+    tail = ["--lake", str(box.lake), "--runs", str(box.root / "diffruns")]
+    sides = st.one_of(
+        st.sampled_from([str(box.strategy), str(box.run), "HEAD:strategy.toml", "nope:x.toml"]),
+        box.paths(),
+        BAD_TEXT,
+    )
+    run = str(box.run)
+    if which == "sides":
+        extra = [data.draw(sides, label="a"), data.draw(sides, label="b"), "--no-run"]
+    elif which == "set":
+        extra = [str(box.strategy), str(box.strategy), "--no-run", *set_values(data, keys)]
+    elif which == "format":
+        chosen = data.draw(st.sampled_from(["json", "markdown", "html", "xml", ""]))
+        extra = [run, run, "--format", chosen]
+    elif which == "out":
+        target = data.draw(st.one_of(box.paths(), BAD_TEXT.map(lambda t: t + ".md")))
+        extra = [run, run, "--out", target]
+    else:
+        extra = ["--git", data.draw(BAD_TEXT)]
+    return ["diff", *extra, *tail, *data.draw(FORMATS)]
+
+
 COMMANDS: dict[str, Builder] = {
     "check": _check,
     "compile": _compile,
@@ -357,6 +395,8 @@ COMMANDS: dict[str, Builder] = {
     "live_tools": _live_tools,
     "sweep": _sweep,
     "evolve": _evolve,
+    "runs": _runs,
+    "diff": _diff,
 }
 """Each command family and the generator of its argument lists."""
 

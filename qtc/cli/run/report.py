@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,14 @@ import typer
 
 from qtc.cli.lake_options import LakeOpt
 from qtc.cli.options import FormatOpt, OutputFormat
+
+
+class ReportStyle(StrEnum):
+    """Which tear sheet `qtc report` writes."""
+
+    qtc = "qtc"
+    quantstats = "quantstats"
+
 
 QuantstatsOpt = Annotated[
     bool, typer.Option("--quantstats", help="Also write quantstats' own tear sheet and link it.")
@@ -25,6 +34,14 @@ def report(
         str | None, typer.Option("--benchmark", help="Compare with another benchmark symbol.")
     ] = None,
     quantstats: QuantstatsOpt = False,
+    style: Annotated[
+        ReportStyle,
+        typer.Option(
+            "--style",
+            help="qtc, or quantstats: quantstats' own tear sheet, offline "
+            "(default RUN_DIR/quantstats.html).",
+        ),
+    ] = ReportStyle.qtc,
     lake: LakeOpt = None,
     fmt: FormatOpt = OutputFormat.human,
 ) -> None:
@@ -34,7 +51,9 @@ def report(
     from qtc.cli import console
 
     ref = api_data.find_lake(lake, build_demo=False) if benchmark else None
-    path = api_run.report(run_dir, out=out, quantstats=quantstats, benchmark=benchmark, lake=ref)
+    path = api_run.report(
+        run_dir, out=out, quantstats=quantstats, benchmark=benchmark, lake=ref, style=style.value
+    )
     if fmt is OutputFormat.json:
         console.print_json({"report": str(path)})
     else:
