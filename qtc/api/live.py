@@ -16,18 +16,31 @@ from typing import TYPE_CHECKING, Any
 
 from qtc.api.data import LakeRef
 from qtc.api.strategy import compile_file
-from qtc.live.execute import Timing as Timing
 
 if TYPE_CHECKING:
     from qtc.live.accounts import Reconciled
     from qtc.live.brokers.base import Account, Broker, Position
     from qtc.live.control import Killed
+    from qtc.live.execute import Timing as Timing
     from qtc.live.orderplan import OrderPlan
     from qtc.live.rebalance import Signal
     from qtc.live.recheck import Recheck
     from qtc.live.session import Executed
 
 STATE_ENV = "QTC_STATE_DIR"
+
+
+def __getattr__(name: str) -> Any:
+    """`Timing` from `qtc.live.execute`, imported on first use (a dry run never sends).
+
+    Raises:
+        AttributeError: For any other name.
+    """
+    if name == "Timing":
+        from qtc.live.execute import Timing
+
+        return Timing
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass

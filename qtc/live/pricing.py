@@ -9,6 +9,7 @@ asked for its quotes, and orders are sized at those.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,9 +23,17 @@ if TYPE_CHECKING:
 
 
 def lake_closes(store: Lake, day: dt.date) -> dict[str, float]:
-    """Every symbol's close on a date (the price orders are sized at)."""
-    frame = store.prices(start=day, end=day, columns=("close",))
-    return dict(zip(frame["symbol"].to_list(), frame["close"].to_list(), strict=True))
+    """Every symbol's close on a date (the price orders are sized at), by symbol.
+
+    One row of the lake's close matrix: memory-mapped from its matrix cache (checked against
+    the `prices` file as every cached read is), or decoded from the file when there is no
+    cache. A symbol without a close that day has no entry.
+    """
+    _, symbols, matrices = store.bar_matrices(("close",), start=day, end=day)
+    closes = matrices["close"]
+    if not len(closes):
+        return {}
+    return {s: float(c) for s, c in zip(symbols, closes[0], strict=True) if not math.isnan(c)}
 
 
 def latest_closes(store: Lake) -> dict[str, float]:

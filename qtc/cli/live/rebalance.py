@@ -60,9 +60,10 @@ def rebalance(
     from qtc.cli import options
 
     today = options.today()
-    timing = api_live.Timing(timeout=timeout, poll=min(1.0, max(timeout / 20, 0.01)))
     if resume:
-        done = api_live.resume(apply, file, today=today, allow_stale=allow_stale, timing=timing)
+        done = api_live.resume(
+            apply, file, today=today, allow_stale=allow_stale, timing=_timing(timeout)
+        )
         _show_execution(done, fmt)
         return
     planned = _plan(file, broker, apply, out, set_, lake, as_of, today)
@@ -78,9 +79,19 @@ def rebalance(
     api_live.enforce(planned, today=today, allow_stale=allow_stale)
     _confirm(planned, yes=yes, fmt=fmt)
     done = api_live.execute(
-        planned, force=force, today=today, allow_stale=allow_stale, timing=timing
+        planned, force=force, today=today, allow_stale=allow_stale, timing=_timing(timeout)
     )
     _show_execution(done, fmt)
+
+
+def _timing(timeout: float) -> Any:
+    """How long to wait for fills: `timeout`, polled 20 times (between 10 ms and 1 s apart).
+
+    Built only before sending, so a dry run never imports the executor.
+    """
+    from qtc.api import live as api_live
+
+    return api_live.Timing(timeout=timeout, poll=min(1.0, max(timeout / 20, 0.01)))
 
 
 def _plan(
