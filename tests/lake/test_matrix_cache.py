@@ -164,3 +164,35 @@ def test_a_damaged_cache_file_is_rebuilt(
     again = Lake(lake_dir).bar_matrices(("adj_close", "close"), None, *window)
     for col in ("adj_close", "close"):
         np.testing.assert_array_equal(again[2][col], got[col])
+
+
+def scanned_calendar(lake_dir: Path) -> np.ndarray:
+    """The distinct dates of prices.parquet, read independently of qtc."""
+    dates = pl.read_parquet(lake_dir / "prices.parquet", columns=["date"])["date"].unique()
+    return np.sort(dates.to_numpy().astype("datetime64[D]"))
+
+
+def test_the_calendar_comes_from_an_intact_cache_without_a_scan(
+    small_demo: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake_dir = built_copy(small_demo, tmp_path, monkeypatch)
+    expected = scanned_calendar(lake_dir)
+    lake = Lake(lake_dir)
+    monkeypatch.setattr(Lake, "scan", no_bars)  # a scan of prices would fail the test
+    np.testing.assert_array_equal(lake.calendar(), expected)
+    np.testing.assert_array_equal(
+        lake.calendar("2007-01-02", "2007-01-31"),
+        expected[
+            (expected >= np.datetime64("2007-01-02")) & (expected <= np.datetime64("2007-01-31"))
+        ],
+    )
+
+
+def test_the_calendar_is_scanned_when_the_prices_file_changed_since_the_cache(
+    small_demo: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake_dir = built_copy(small_demo, tmp_path, monkeypatch)
+    prices = lake_dir / "prices.parquet"
+    shorter = pl.read_parquet(prices).filter(pl.col("date") < pl.date(2008, 1, 1))
+    write_parquet(shorter, prices)  # another stamp: the cache no longer describes the file
+    np.testing.assert_array_equal(Lake(lake_dir).calendar(), scanned_calendar(lake_dir))

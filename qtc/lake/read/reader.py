@@ -227,6 +227,8 @@ class Lake:
             Sorted `datetime64[D]` array.
         """
         if self._calendar is None:
+            self._calendar = self._cached_calendar()
+        if self._calendar is None:
             unique = self.scan("prices").select(pl.col("date").unique())
             dates = self.collect("prices", unique)["date"]
             self._calendar = np.sort(dates.to_numpy().astype("datetime64[D]"))
@@ -237,6 +239,25 @@ class Lake:
             len(cal) if hi is None else int(np.searchsorted(cal, np.datetime64(hi, "D"), "right"))
         )
         return cal[first:last]
+
+    def _cached_calendar(self) -> np.ndarray | None:
+        """The calendar from the matrix cache's dates, when the cache was built from this file.
+
+        The cache's manifest names the prices file's catalog sha256, size and mtime; its
+        dates are the file's distinct dates when it was built (the same trust the cached
+        matrices get). None when there is no valid cache: the file is scanned instead.
+        """
+        from qtc.lake.read.matrix_cache import MatrixCache, source_stamp
+
+        entry = self.catalog.datasets.get("prices")
+        if entry is None:
+            return None
+        try:
+            stamp = source_stamp(self.file("prices"), entry.file_sha256)
+        except OSError:
+            return None
+        index = MatrixCache(self.path, entry.content_sha256, stamp).index()
+        return None if index is None else index[0]
 
     def prices(
         self,
