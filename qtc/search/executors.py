@@ -29,12 +29,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from qtc.compile.plan import Plan
-from qtc.errors import UserError
+from qtc.errors import QtcError, UserError
 from qtc.pipeline.factors import FactorCache
 from qtc.pipeline.market import Market
 from qtc.search.evaluate import Trial, evaluate
 
 RAY_INSTALL = 'install the Ray extra: `uv sync --extra ray` (or `pip install "qtc[ray]"`)'
+FAULT_ENV = "QTC_FAULT_WORKER_EXIT"
+"""Fault injection for tests: a worker process exits abruptly before this trial number."""
+
+
+class WorkerLostError(QtcError):
+    """A worker process or Ray task died; the trials finished before it are kept."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"a worker died during the search ({detail})",
+            hint="the finished trials are saved; continue with the --resume command below",
+        )
 
 
 @dataclass(frozen=True)
@@ -159,11 +171,22 @@ def _pool(work: Sequence[Batch], lake: Any, jobs: int) -> Iterator[Trial]:
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                yield from future.result()
+                yield from _result(future)
     except BaseException:
         stop_pool(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _result(future: Any) -> list[Trial]:
+    """A batch's trials; a dead worker process is a WorkerLostError."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        trials: list[Trial] = future.result()
+    except BrokenProcessPool as exc:
+        raise WorkerLostError(f"a worker process exited: {exc}") from None
+    return trials
 
 
 def stop_pool(pool: Any) -> None:
@@ -199,7 +222,10 @@ def start_worker(lake_path: str, keep_markets: int = 1, max_factors: int = 0) ->
 
 
 def worker_batch(batch: Batch) -> list[Trial]:
-    """A batch in a worker process."""
+    """A batch in a worker process (`QTC_FAULT_WORKER_EXIT=N`: die before trial N)."""
+    fault = os.environ.get(FAULT_ENV)
+    if fault and fault.isdigit() and int(fault) in batch.numbers:
+        os._exit(9)
     markets: Markets = _WORKER["markets"]
     _WORKER["cache"] = bounded(_WORKER["cache"], _WORKER.get("max_factors", 0))
     return run_batch(batch, markets.get(batch), _WORKER["cache"])
@@ -245,10 +271,19 @@ def run_ray(
         pending = [remote.remote(batch, shared[batch.market]) for batch in work]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
-            for trial in ray.get(done[0]):
+            for trial in _ray_result(ray, done[0]):
                 on_trial(trial)
     finally:
         ray.shutdown()
+
+
+def _ray_result(ray: Any, ref: Any) -> list[Trial]:
+    """A Ray task's trials; a crashed worker or failed task is a WorkerLostError."""
+    try:
+        trials: list[Trial] = ray.get(ref)
+    except (ray.exceptions.RayTaskError, ray.exceptions.RayError) as exc:
+        raise WorkerLostError(str(exc).splitlines()[0]) from None
+    return trials
 
 
 def connect(ray: Any, address: str | None, jobs: int) -> None:

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qtc.errors import QtcError
 from qtc.search import sweep_files as files
 from qtc.search.evaluate import OK, Trial
+from qtc.search.executors import WorkerLostError
 from qtc.search.record import LEDGER_ENV as LEDGER_ENV
 from qtc.search.record import ledger_path as ledger_path
 from qtc.search.record import open_ledger, record_trials, selection_bias
@@ -144,6 +146,12 @@ def _run(
         _finish(prepared, folder, done, "interrupted", began, argv)
         total = sum(1 for v in prepared.variants if v.plan is not None and v.duplicate_of is None)
         raise SweepInterruptedError(prepared.sweep_id, folder, len(done), total) from None
+    except WorkerLostError as exc:
+        _finish(prepared, folder, done, "interrupted", began, argv)
+        raise QtcError(
+            f"{exc.message}; {len(done)} finished trials are saved in {folder}",
+            hint=f"continue with: qtc sweep --resume {prepared.sweep_id}",
+        ) from None
     doc = _finish(prepared, folder, done, "complete", began, argv)
     return SweepOutcome(folder, prepared.sweep_id, False, doc, _table(doc, folder))
 

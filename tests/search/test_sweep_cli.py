@@ -269,3 +269,24 @@ def test_trials_lists_the_ledger(sweep: Callable[..., Result], qtc: Callable[...
     assert {t["status"] for t in shown["trials"]} == {"ok"}
     unknown = qtc("trials", "nope@000000000000")
     assert unknown.exit_code == 2 and first["family"] in unknown.output
+
+
+def test_a_killed_worker_keeps_the_finished_trials(
+    sweep: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from qtc.search.executors import FAULT_ENV
+
+    grid = ("--grid", "selection.top_n=5,10,15,20")
+    monkeypatch.setenv(FAULT_ENV, "3")  # the worker that gets trial 3 dies (os._exit)
+    broken = sweep(STRATEGY, *WINDOW, *grid, "--jobs", "2", out=tmp_path / "k")
+    assert broken.exit_code == 1, broken.output
+    assert "a worker died during the search" in broken.output
+    assert "Traceback" not in broken.output
+    (folder,) = (tmp_path / "k" / "momentum_us").iterdir()
+    assert json.loads((folder / "sweep.json").read_text())["status"] == "interrupted"
+    finished = _trials(str(folder))
+    assert set(finished["status"]) <= {"ok"} and 3 not in finished["trial"].to_list()
+    monkeypatch.delenv(FAULT_ENV)
+    resumed = _json(sweep("--resume", folder.name, "--jobs", "1", "--format", "json",
+                          out=tmp_path / "k"))  # fmt: skip
+    assert resumed["counts"]["ok"] == 4  # type: ignore[index]
