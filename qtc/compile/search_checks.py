@@ -10,7 +10,7 @@ from qtc.errors import Diagnostic
 from qtc.manifest.paths import format_path, parse_path
 from qtc.manifest.schema_walk import field_at
 from qtc.manifest.strategy import Strategy
-from qtc.manifest.variants import leaf_paths, user_tree, with_values
+from qtc.manifest.variants import candidate_problems, leaf_paths, user_tree
 
 
 def check_search(strategy: Strategy, locate: Locate) -> list[Diagnostic]:
@@ -54,8 +54,9 @@ def _check_candidates(
     A range's values are its probes: both ends (they bound every candidate) and one
     inside value (a fractional step, or a float range, on an integer key shows there).
     """
+    others = strategy.search.probes()
     for index, value in enumerate(values):
-        _, diags = with_values(strategy, {key: value}, label="[search]")
+        diags = candidate_problems(strategy, key, value, others, label="[search]")
         if diags:
             reason = diags[0].message
             return [

@@ -6,7 +6,7 @@ by sweep/evolve to build one strategy per candidate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -65,6 +65,34 @@ def with_values(
     except ValidationError as exc:
         mapper = Mapper(tree, origins, label)
         return None, mapper.map_all(exc.errors(include_url=False))
+
+
+def candidate_problems(
+    strategy: Strategy,
+    key: str,
+    value: Any,
+    others: Mapping[str, Sequence[Any]],
+    *,
+    label: str = SET,
+) -> list[Diagnostic]:
+    """Why `value` cannot be a candidate of `key` (empty when it can).
+
+    A candidate fits when the strategy validates with it alone, or together with one
+    candidate of another searched key: a constraint between two keys (a momentum `skip`
+    below its `lookback`) holds for some combinations of a space and not others, and only
+    the combinations that break it are failed variants. A value that fits no such pair
+    does not fit its field; the diagnostics are those of the value alone.
+    """
+    _, diags = with_values(strategy, {key: value}, label=label)
+    if not diags:
+        return []
+    for other, candidates in others.items():
+        if other == key:
+            continue
+        for paired in candidates:
+            if with_values(strategy, {key: value, other: paired}, label=label)[0] is not None:
+                return []
+    return diags
 
 
 def _bad_path(path: str, reason: str, label: str) -> Diagnostic:

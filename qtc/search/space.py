@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from qtc.manifest.paths import format_path, parse_path
 from qtc.manifest.schema_walk import field_at
 from qtc.manifest.search import SearchRange
 from qtc.manifest.strategy import Strategy
-from qtc.manifest.variants import leaf_paths, user_tree, with_values
+from qtc.manifest.variants import candidate_problems, leaf_paths, user_tree
 
 GRID = "--grid"
 NOT_SEARCHABLE = ("search", "validate", "name", "description", "extends", "schema")
@@ -152,8 +152,9 @@ def check_space(strategy: Strategy, space: Space) -> None:
     found: list[Diagnostic] = []
     if not space.keys:
         found.append(_diag("QTC212", space.source, "the search space is empty", ""))
-    for key, values in zip(space.keys, space.candidates, strict=True):
-        found += _check_key(strategy, tree, known, space.source, key, values)
+    others = dict(zip(space.keys, space.candidates, strict=True))
+    for key, values in others.items():
+        found += _check_key(strategy, tree, known, space.source, key, values, others)
     if found:
         raise StrategyError(found)
 
@@ -165,8 +166,9 @@ def _check_key(
     source: str,
     key: str,
     values: Sequence[Any],
+    others: Mapping[str, Sequence[Any]],
 ) -> list[Diagnostic]:
-    """QTC204/QTC205 for one key of the space."""
+    """QTC204/QTC205 for one key of the space (candidates checked with `candidate_problems`)."""
     try:
         path = parse_path(key)
     except ValueError as exc:
@@ -177,7 +179,7 @@ def _check_key(
         hint = f'did you mean "{near[0]}"?' if near else "see `qtc compile FILE --explain`"
         return [_diag("QTC204", source, message, key, hint=hint)]
     for value in values:
-        _, problems = with_values(strategy, {key: value}, label=source)
+        problems = candidate_problems(strategy, key, value, others, label=source)
         if problems:
             message = f"search candidate {value!r} for {key}: {problems[0].message}"
             hint = "every candidate must be a valid value of its key"

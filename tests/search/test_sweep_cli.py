@@ -290,3 +290,18 @@ def test_a_killed_worker_keeps_the_finished_trials(
     resumed = _json(sweep("--resume", folder.name, "--jobs", "1", "--format", "json",
                           out=tmp_path / "k"))  # fmt: skip
     assert resumed["counts"]["ok"] == 4  # type: ignore[index]
+
+
+def test_a_constraint_between_two_keys_fails_only_the_variants_that_break_it(
+    sweep: Callable[..., Result],
+) -> None:
+    data = _json(
+        sweep(STRATEGY, *WINDOW, "--grid", "factors.mom_12_1.lookback=21,126",
+              "--grid", "factors.mom_12_1.skip=0,21", "--jobs", "1", "--format", "json")
+    )  # fmt: skip
+    trials = _trials(str(data["folder"]))
+    # (21, 21) breaks skip < lookback; 21 is still a candidate because (21, 0) is valid.
+    assert trials["status"].to_list() == ["ok", "failed", "ok", "ok"]
+    assert "skip must be smaller than lookback" in trials["reason"][1]
+    alone = sweep(STRATEGY, *WINDOW, "--grid", "factors.mom_12_1.lookback=21,126")
+    assert alone.exit_code == 2 and "QTC205" in alone.output  # the file's skip is 21
