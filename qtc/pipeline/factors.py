@@ -256,6 +256,12 @@ class FactorCache:
         self._entries[key] = entry
         return _restrict(entry, wanted)
 
+    def forget(self, market: str) -> None:
+        """Drop every factor computed on `market` (a search that has moved on to another)."""
+        self._entries = {k: v for k, v in self._entries.items() if k[0] != market}
+        self._markets.pop(market, None)
+        self._panels.pop(market, None)
+
     def _scope(self, panel: Panel, market: str | None) -> str:
         """The market the entries of `panel` belong to (checked against its shape)."""
         if market is None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qtc.errors import UserError
+from qtc.errors import QtcError, UserError
 from qtc.search import evolve_files as files
 from qtc.search import evolve_results as results
 from qtc.search.evolve import (
@@ -28,6 +28,7 @@ from qtc.search.evolve import (
 )
 from qtc.search.evolve_loop import Generations, Progress
 from qtc.search.evolve_results import Row
+from qtc.search.executors import WorkerLostError
 
 
 @dataclass
@@ -103,6 +104,13 @@ def run_evolution(
             _finish(evolution, study, lake, folder, "interrupted", began, argv, found_versions)
             raise EvolveInterruptedError(
                 evolution.evolve_id, folder, loop.settled, request.trials, _out_option(out)
+            ) from None
+        except WorkerLostError as exc:
+            journal.close()
+            _finish(evolution, study, lake, folder, "interrupted", began, argv, found_versions)
+            raise QtcError(
+                f"{exc.message}; {loop.settled} finished trials are saved in {folder}",
+                hint=f"continue with: qtc evolve --resume {evolution.evolve_id}{_out_option(out)}",
             ) from None
         finally:
             journal.close()

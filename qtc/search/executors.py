@@ -102,10 +102,13 @@ class Markets:
     keeps one; an evolution meets its markets again in every generation).
     """
 
-    def __init__(self, lake: Any, keep: int = 1) -> None:
+    def __init__(
+        self, lake: Any, keep: int = 1, on_evict: Callable[[str], None] | None = None
+    ) -> None:
         self.lake = lake
         self.keep = max(1, keep)
         self.loaded: OrderedDict[str, Market] = OrderedDict()
+        self.on_evict = on_evict
 
     @property
     def market(self) -> Market | None:
@@ -126,7 +129,9 @@ class Markets:
         from qtc.pipeline.runner import load_spec
 
         while len(self.loaded) >= self.keep:
-            self.loaded.popitem(last=False)  # free the oldest first
+            dropped, _ = self.loaded.popitem(last=False)  # free the oldest first
+            if self.on_evict is not None:
+                self.on_evict(dropped)  # its factors go too
         market = load_market(load_spec(Plan.from_json(batch.plans[0])), self.lake)
         self.loaded[batch.market] = market
         return market
@@ -145,7 +150,8 @@ def run_local(
 ) -> None:
     """Run batches here (`jobs == 1`) or in `jobs` spawned worker processes."""
     if jobs <= 1 or len(work) <= 1:
-        markets, cache = Markets(lake), FactorCache()
+        cache = FactorCache()
+        markets = Markets(lake, on_evict=cache.forget)
         for batch in work:
             for trial in run_batch(batch, markets.get(batch), cache):
                 on_trial(trial)
@@ -171,14 +177,14 @@ def _pool(work: Sequence[Batch], lake: Any, jobs: int) -> Iterator[Trial]:
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                yield from _result(future)
+                yield from pool_result(future)
     except BaseException:
         stop_pool(pool)
         raise
     pool.shutdown(wait=True)
 
 
-def _result(future: Any) -> list[Trial]:
+def pool_result(future: Any) -> list[Trial]:
     """A batch's trials; a dead worker process is a WorkerLostError."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -216,9 +222,15 @@ def start_worker(lake_path: str, keep_markets: int = 1, max_factors: int = 0) ->
     from qtc.lake import Lake
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    _WORKER["markets"] = Markets(Lake(lake_path), keep_markets)
     _WORKER["cache"] = FactorCache()
+    _WORKER["markets"] = Markets(Lake(lake_path), keep_markets, on_evict=_forget_factors)
     _WORKER["max_factors"] = max_factors
+
+
+def _forget_factors(market: str) -> None:
+    """Drop a worker's factors of a market it no longer keeps."""
+    cache: FactorCache = _WORKER["cache"]
+    cache.forget(market)
 
 
 def worker_batch(batch: Batch) -> list[Trial]:
@@ -271,13 +283,13 @@ def run_ray(
         pending = [remote.remote(batch, shared[batch.market]) for batch in work]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
-            for trial in _ray_result(ray, done[0]):
+            for trial in ray_result(ray, done[0]):
                 on_trial(trial)
     finally:
         ray.shutdown()
 
 
-def _ray_result(ray: Any, ref: Any) -> list[Trial]:
+def ray_result(ray: Any, ref: Any) -> list[Trial]:
     """A Ray task's trials; a crashed worker or failed task is a WorkerLostError."""
     try:
         trials: list[Trial] = ray.get(ref)

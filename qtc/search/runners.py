@@ -114,7 +114,7 @@ class PoolRunner:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    for trial in future.result():
+                    for trial in executors.pool_result(future):
                         on_trial(trial)
         except BaseException:
             executors.stop_pool(pool)
@@ -156,7 +156,7 @@ class RayRunner:
         pending = [self.remote.remote(batch, self.shared[batch.market]) for batch in work]
         while pending:
             done, pending = self.ray.wait(pending, num_returns=1)
-            for trial in self.ray.get(done[0]):
+            for trial in executors.ray_result(self.ray, done[0]):
                 on_trial(trial)
 
     def close(self) -> None:

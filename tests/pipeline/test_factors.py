@@ -715,6 +715,21 @@ def test_cache_shares_renamed_factors_per_market() -> None:
         compute_factors([a, a], panel, cache=cache)
 
 
+def test_cache_forgets_one_market_and_keeps_the_others() -> None:
+    rng = np.random.default_rng(9)
+    panel = make_panel(random_walk(rng, 60, 3))
+    cache = FactorCache()
+    a = MomentumFactor(name="a", kind="momentum", lookback=20, skip=5)
+    kept = cache.get_or_compute(a, panel, None, market="m1")
+    cache.get_or_compute(a, panel, None, market="m2")
+    assert len(cache) == 2
+    cache.forget("m2")
+    assert len(cache) == 1
+    assert cache.get_or_compute(a, panel, None, market="m1") is kept  # m1 still served
+    cache.get_or_compute(a, make_panel(np.ones((10, 3))), None, market="m2")  # m2 starts over
+    assert cache.computed == 3
+
+
 def test_fundamentals_factory_called_once_per_rule() -> None:
     panel = make_panel(np.ones((20, 4)))
     made: list[tuple[str, int]] = []
