@@ -121,9 +121,15 @@ class SweepInterruptedError(QtcError):
         super().__init__(
             f"sweep {sweep_id} stopped after {done} of {total} trials; the finished trials "
             f"are saved in {folder}",
-            hint=f"continue with: qtc sweep --resume {sweep_id}",
+            hint=f"continue with: {resume_command(sweep_id, folder)}",
         )
         self.sweep_id = sweep_id
+
+
+def resume_command(sweep_id: str, folder: Path) -> str:
+    """`qtc sweep --resume ID`, with `--out` when the sweeps are not in `sweeps/`."""
+    out = folder.parent.parent
+    return f"qtc sweep --resume {sweep_id}" + ("" if out == Path("sweeps") else f" --out {out}")
 
 
 def prepare(request: SweepRequest, lake: Any) -> Prepared:

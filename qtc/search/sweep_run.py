@@ -31,6 +31,7 @@ from qtc.search.sweep import (
     evaluate_all,
     prepare,
     ranking,
+    resume_command,
     sweep_id,
 )
 
@@ -150,7 +151,7 @@ def _run(
         _finish(prepared, folder, done, "interrupted", began, argv)
         raise QtcError(
             f"{exc.message}; {len(done)} finished trials are saved in {folder}",
-            hint=f"continue with: qtc sweep --resume {prepared.sweep_id}",
+            hint=f"continue with: {resume_command(prepared.sweep_id, folder)}",
         ) from None
     doc = _finish(prepared, folder, done, "complete", began, argv)
     return SweepOutcome(folder, prepared.sweep_id, False, doc, _table(doc, folder))

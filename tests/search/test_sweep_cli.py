@@ -200,7 +200,7 @@ def test_ctrl_c_keeps_finished_trials_and_resume_completes(
     monkeypatch.setattr(executors, "evaluate", flaky)
     stopped = sweep(STRATEGY, *WINDOW, *GRID, "--jobs", "1", out=tmp_path / "s")
     assert stopped.exit_code == 130
-    assert f"qtc sweep --resume {clean['sweep_id']}" in stopped.output
+    assert f"qtc sweep --resume {clean['sweep_id']} --out {tmp_path / 's'}" in stopped.output
     folder = tmp_path / "s" / "momentum_us" / str(clean["sweep_id"])
     partial = json.loads((folder / "sweep.json").read_text())
     assert partial["status"] == "interrupted"
