@@ -65,6 +65,10 @@ CODES: dict[str, str] = {
     "QTC304": "survivorship: static symbol list used for past dates",
     "QTC305": "survivorship: today's index members used for past dates",
     "QTC306": "warm-up longer than the history window",
+    "QTC401": "validate: factor has no values in the window",
+    "QTC402": "validate: horizon longer than the data",
+    "QTC403": "validate: fewer dates than folds",
+    "QTC404": "validate: invalid option",
 }
 
 

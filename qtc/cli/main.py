@@ -25,6 +25,7 @@ from qtc.cli import diff, options, pending
 from qtc.cli.audit import audit_app
 from qtc.cli.data import data_app
 from qtc.cli.live import kill, positions, rebalance, reconcile
+from qtc.cli.research import validate
 from qtc.cli.run import backtest, report
 from qtc.cli.runs import runs_app
 from qtc.cli.search import evolve, sweep, trials
@@ -166,6 +167,7 @@ app.command("report")(report.report)
 app.command("sweep")(sweep.sweep)
 app.command("evolve")(evolve.evolve)
 app.command("trials")(trials.trials)
+app.command("validate")(validate.validate)
 app.command("diff")(diff.diff)
 app.command("rebalance")(rebalance.rebalance)
 app.command("reconcile")(reconcile.reconcile)

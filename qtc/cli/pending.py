@@ -13,9 +13,7 @@ import typer
 from qtc.cli.options import OutputFormat, state
 from qtc.errors import QtcError
 
-PENDING: dict[str, str] = {
-    "validate": "Signal research: IC, quantile spreads, walk-forward; gates.",
-}
+PENDING: dict[str, str] = {}
 
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
 

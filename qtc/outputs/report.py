@@ -18,6 +18,9 @@ sheet next to it as `quantstats.html`, linked from the report).
   and the compiled templates in qtc's cache folder (`qtc.outputs.report_cache`); a render
   that finds them imports neither matplotlib, the compiler nor pygments, and gives the
   same bytes.
+* **Factors:** a run that `qtc validate --report` wrote inside its validation folder
+  also shows the validation's factor tear sheet (`qtc.outputs.report_factors`); every
+  other run renders as it always did.
 * Templates are jinja2 files in the repository's `templates/report/` (`base.html.j2`
   includes one partial per section), loaded with autoescape and `StrictUndefined`. An
   installed wheel needs them shipped as `qtc/_templates` (hatch `force-include`
@@ -88,8 +91,11 @@ def _render(
     benchmark: BenchmarkOverride | None,
 ) -> str:
     """The HTML of the report (new cache entries are left pending in `cache`)."""
+    from qtc.outputs.report_factors import factor_section
+
     data = load_report_data(run_dir, benchmark, cache)
     context = build_context(data, quantstats_link=quantstats_link, cache=cache)
+    context["factors"] = factor_section(run_dir, data.run_id, cache)
     template = environment(cache.templates()).get_template("report/base.html.j2")
     html: str = template.render(**context)
     return html
@@ -314,6 +320,7 @@ def build_context(
         "short_id": data.run_id.split(":", 1)[-1][:12],
         "rolling_windows": {"6m": 126, "12m": 252},
         "benchmark_overridden": data.benchmark_overridden,
+        "factors": None,
     }
 
 

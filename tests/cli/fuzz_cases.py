@@ -271,9 +271,7 @@ def _rebalance(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
 
 
 def _live_tools(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
-    which = data.draw(
-        st.sampled_from(["positions", "kill", "reconcile", "audit", "damaged_log", "pending"])
-    )
+    which = data.draw(st.sampled_from(["positions", "kill", "reconcile", "audit", "damaged_log"]))
     fmt = data.draw(FORMATS)
     broker = data.draw(st.one_of(st.sampled_from(["paper", "mock", "ibkr", ""]), BAD_TEXT))
     account = ["--account", data.draw(st.one_of(BAD_TEXT, st.just("../../etc")))]
@@ -287,8 +285,6 @@ def _live_tools(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]
             lambda d: ["--as-of", d])))  # fmt: skip
         return ["reconcile", str(box.strategy), "--lake", str(box.lake), "--broker", "paper",
                 *extra, *fmt]  # fmt: skip
-    if which == "pending":
-        return ["validate", str(box.strategy), *fmt]
     log = (
         str(box.log)
         if which == "audit"
@@ -315,6 +311,27 @@ def _sweep(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
         extra = ["--resume", data.draw(BAD_TEXT)]
     base = ["sweep", str(box.strategy), "--lake", str(box.lake), "--out", str(box.root / "sw")]
     return [*base, *WINDOW, "--jobs", "1", *extra, *data.draw(FORMATS)]
+
+
+def _validate(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
+    which = data.draw(st.sampled_from(["horizons", "numbers", "objective", "set", "out"]))
+    extra: list[str] = ["--horizons", "5"]
+    if which == "horizons":
+        bad = st.sampled_from(["0", "300", "1,,5", "5,x", "1e3", "-1", "²", ""])
+        extra = ["--horizons", data.draw(st.one_of(bad, BAD_TEXT))]
+    elif which == "numbers":
+        option = data.draw(st.sampled_from(["--quantiles", "--folds", "--jobs"]))
+        extra += [option, data.draw(BAD_NUMBERS)]
+    elif which == "objective":
+        extra += ["--reselect", "--objective", data.draw(BAD_TEXT)]  # refused before any run
+    elif which == "set":
+        extra += set_values(data, keys)
+    elif which == "out":
+        extra += ["--every-day"]
+        base = ["validate", str(box.strategy), "--lake", str(box.lake), *WINDOW]
+        return [*base, *extra, "--out", data.draw(box.paths()), *data.draw(FORMATS)]
+    base = ["validate", str(box.strategy), "--lake", str(box.lake), "--out", str(box.root / "va")]
+    return [*base, *WINDOW, *extra, *data.draw(FORMATS)]
 
 
 def _evolve(box: Sandbox, data: st.DataObject, keys: list[str]) -> list[str]:
@@ -394,6 +411,7 @@ COMMANDS: dict[str, Builder] = {
     "rebalance": _rebalance,
     "live_tools": _live_tools,
     "sweep": _sweep,
+    "validate": _validate,
     "evolve": _evolve,
     "runs": _runs,
     "diff": _diff,

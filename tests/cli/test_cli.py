@@ -191,28 +191,6 @@ def test_schema_write(qtc: Callable[..., Result], tmp_path: Path) -> None:
     assert out.read_text() == (REPO / "schemas" / "strategy.v1.json").read_text()
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("validate", "strategies/momentum_us.toml"),
-    ],
-)
-def test_pending_commands_exit_1(
-    qtc: Callable[..., Result], args: tuple[str, ...], snapshot: object
-) -> None:
-    result = qtc(*args)
-    assert result.exit_code == 1
-    assert f"error: `qtc {args[0]}` is not implemented yet; it is planned.\n" in result.stderr
-    assert "Traceback" not in result.output
-    assert result.stderr == snapshot
-
-
-def test_pending_command_json(qtc: Callable[..., Result], snapshot: object) -> None:
-    result = qtc("validate", "strategies/momentum_us.toml", "--format", "json")
-    assert result.exit_code == 1
-    assert json.loads(result.stdout) == snapshot
-
-
 def test_bad_as_of_is_usage_error(qtc: Callable[..., Result]) -> None:
     result = qtc("check", "strategies/momentum_us.toml", "--as-of", "yesterday")
     assert result.exit_code == 2

@@ -1,0 +1,1 @@
+"""`qtc validate`: the research command."""
