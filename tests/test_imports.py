@@ -65,7 +65,7 @@ def test_backtest_imports_only_what_it_uses(tmp_path: Path) -> None:
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
-DRY_RUN_UNNEEDED = (*BACKTEST_UNNEEDED, "alpaca", "optuna", "ray")
+DRY_RUN_UNNEEDED = (*BACKTEST_UNNEEDED, "alpaca", "ib_async", "optuna", "ray")
 """Libraries a paper dry run never needs: no SQL, optimizer, report, broker SDK or search."""
 
 SENDING = ("qtc.live.execute", "qtc.live.audit", "qtc.live.session", "qtc.live.control")

@@ -63,7 +63,7 @@ class AlpacaBroker(Section):
 
 
 class IbkrBroker(Section):
-    """Interactive Brokers TWS / Gateway through nanobook's `IbkrBroker`."""
+    """Interactive Brokers through TWS or IB Gateway (the IB API, via `ib_async`)."""
 
     kind: Literal["ibkr"] = spec(description="Broker kind.", unit="kind", example="ibkr")
     host: str = spec(
@@ -77,9 +77,20 @@ class IbkrBroker(Section):
         ge=1,
         le=65535,
     )
-    client_id: int = spec(1, description="API client id.", unit="id", example=1, ge=0)
+    client_id: int = spec(
+        1,
+        description="API client id (keep it stable: only that client can cancel its orders).",
+        unit="id",
+        example=1,
+        ge=0,
+        le=2**31 - 1,
+    )
     account: str | None = spec(
-        None, description="Account id (not a secret).", unit="account id", example="DU1234567"
+        None,
+        description="Account to trade (not a secret); required when the login manages several.",
+        unit="account id",
+        example="DU1234567",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
     )
 
 

@@ -1,12 +1,21 @@
-"""Fixtures shared by the live-trading tests."""
+"""Fixtures shared by the live-trading tests.
+
+`QTC_IBKR_LOOPBACK_ONLY=1` (inherited by the CLI subprocesses the tests start) makes the IBKR
+adapter refuse any host but a loopback address and the standard TWS / IB Gateway ports: the
+tests reach a fake TWS on an ephemeral local port, never a real one. The adapter also turns
+this on by itself whenever pytest runs (`PYTEST_CURRENT_TEST`).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from qtc.lake import build_demo_lake
+
+os.environ["QTC_IBKR_LOOPBACK_ONLY"] = "1"
 
 
 @pytest.fixture(scope="session")

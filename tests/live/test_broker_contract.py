@@ -1,10 +1,11 @@
 """The broker contract: every adapter in `FACTORIES` must pass every test in this file.
 
-To add an adapter (alpaca against a fake HTTP server, ibkr with a scripted `IbkrBroker`), add a
-factory to `FACTORIES`. A factory gets a temporary folder and `fractional`, `commission_bps`,
-`slippage_bps`; it returns a *disconnected* broker whose account holds `CASH` in cash, no
-positions, and quotes `PRICES`. A factory may `pytest.skip` options its broker cannot honour
-(e.g. costs). Tests at the end of the file cover only the simulated brokers (`mock`, `paper`).
+To add an adapter (alpaca against a fake HTTP server, ibkr through the real `ib_async` client
+against a fake TWS on a local socket), add a factory to `FACTORIES`. A factory gets a temporary
+folder and `fractional`, `commission_bps`, `slippage_bps`; it returns a *disconnected* broker
+whose account holds `CASH` in cash, no positions, and quotes `PRICES`. A factory may
+`pytest.skip` options its broker cannot honour (e.g. costs). Tests at the end of the file cover
+only the simulated brokers (`mock`, `paper`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 from fake_alpaca import alpaca_factory
-from fake_ibkr import ibkr_factory
+from fake_tws import ibkr_factory
 
 from qtc.live.brokers import (
     FRACTIONAL_NOT_SUPPORTED,

@@ -99,7 +99,7 @@ def build_broker(
         prices: Prices the brokers priced at the lake's closes fill at (the closes on the
             signal date, or a plan's prices).
         costs: The strategy's costs, charged by the simulated brokers.
-        state: qtc's state folder (paper accounts, IBKR order ids).
+        state: qtc's state folder (paper accounts, IBKR order journals).
         environ: Environment variables (credentials, host overrides).
         initial_cash: Cash of the in-memory mock account.
 
@@ -120,9 +120,7 @@ def build_broker(
     if kind == "ibkr":
         from qtc.live.brokers import ibkr
 
-        section = validated(IbkrBroker, settings)
-        orders = state / "ibkr" / f"{section.account or 'default'}.json"
-        return ibkr.from_settings(section, environ, orders)
+        return ibkr.from_settings(validated(IbkrBroker, settings), environ, state / "ibkr")
     raise _unknown(kind)
 
 
