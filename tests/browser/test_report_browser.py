@@ -30,13 +30,37 @@ ARGS = [
 
 
 @pytest.fixture(scope="module")
-def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("browser")
-    lake = root / "lake"
+def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lake = tmp_path_factory.mktemp("browser") / "lake"
     build_demo_lake(lake, seed=11, n_symbols=60, years=6)
+    return lake
+
+
+@pytest.fixture(scope="module", params=["run", "validation"])
+def report_file(
+    request: pytest.FixtureRequest, demo_lake: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """qtc's report of a backtest, and of a validation (with the factor tear sheet)."""
+    root = tmp_path_factory.mktemp(request.param)
+    lake = LakeRef(demo_lake, "--lake")
+    if request.param == "validation":
+        from qtc.api.research import validate, validate_request
+
+        found = validate(
+            validate_request(
+                path=str(REPO / "strategies" / "momentum_us.toml"),
+                overrides=("data.start=2007-01-02", "data.end=2010-12-30"),
+            ),
+            lake=lake,
+            out=root / "validations",
+            report=True,
+        )
+        assert found.report is not None
+        assert "factor" in found.report.read_text().lower()
+        return found.report
     outcome = backtest(
         str(REPO / "strategies" / "sector_neutral.toml"),
-        lake=LakeRef(lake, "--lake"),
+        lake=lake,
         overrides=["data.start=2006-06-01", "data.end=2010-12-30"],
         out=root / "runs",
     )
