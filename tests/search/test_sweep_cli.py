@@ -226,24 +226,6 @@ def test_json_output(sweep: Callable[..., Result], snapshot: object) -> None:
     assert stable(data) == snapshot
 
 
-@pytest.mark.skipif(
-    __import__("importlib.util").util.find_spec("ray") is None,
-    reason="the ray extra is not installed (CI installs it: uv sync --all-extras)",
-)
-def test_ray_executor_gives_the_local_results(sweep: Callable[..., Result], tmp_path: Path) -> None:
-    local = _json(
-        sweep(STRATEGY, *WINDOW, *GRID, "--jobs", "1", "--format", "json", out=tmp_path / "l")
-    )
-    on_ray = _json(
-        sweep(STRATEGY, *WINDOW, *GRID, "--executor", "ray", "--jobs", "2", "--format", "json",
-              out=tmp_path / "r")
-    )  # fmt: skip
-    assert on_ray["sweep_id"] == local["sweep_id"]
-    a, b = Path(str(local["folder"])), Path(str(on_ray["folder"]))
-    assert (a / "trials.parquet").read_bytes() == (b / "trials.parquet").read_bytes()
-    assert on_ray["top"] == local["top"]
-
-
 def test_ray_executor_without_ray_says_how_to_install(
     sweep: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
