@@ -37,9 +37,13 @@ def validate(
     from qtc.lake import Lake
     from qtc.research.validate import run_validation
 
-    return run_validation(
+    outcome = run_validation(
         request, lake=Lake(lake.path), out=out, report=report, argv=argv, progress=progress
     )
+    from qtc.api.registry import record_artifact
+
+    record_artifact(outcome.folder, "validate", request.path, [])
+    return outcome
 
 
 def validate_request(*, jobs: int | None = None, **fields: Any) -> ValidateRequest:

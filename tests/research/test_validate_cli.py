@@ -195,3 +195,15 @@ def test_validate_imports_only_what_it_uses(demo_lake: Path, tmp_path: Path) -> 
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_a_validation_is_recorded_in_the_run_registry(
+    validate: Callable[..., Result], qtc: Callable[..., Result], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("QTC_REGISTRY", str(tmp_path / "registry.duckdb"))
+    data = as_json(validate(STRATEGY, *WINDOW, "--format", "json"))
+    listed = json.loads(qtc("runs", "list", "--kind", "validate", "--format", "json").stdout)
+    rows = listed["runs"]
+    assert [(r["kind"], r["strategy"]) for r in rows] == [("validate", "momentum_us")]
+    assert str(data["validation_id"]).startswith(rows[0]["run_id"][:12])
