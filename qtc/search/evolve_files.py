@@ -21,14 +21,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from qtc.atomic import write_bytes_atomic, write_text_atomic
-from qtc.errors import UserError
+from qtc.search.folders import find_folder, read_document
 
 SCHEMA_VERSION = 1
 EVOLVE_JSON = "evolve.json"
@@ -44,44 +43,13 @@ def evolve_dir(out: Path, strategy: str, evolve_id: str) -> Path:
 
 
 def find_evolution(out: Path, evolve_id: str) -> Path:
-    """The folder of an evolution id under `out`.
-
-    Raises:
-        UserError: If there is none.
-    """
-    if re.fullmatch(r"[0-9a-f]{12}", evolve_id) is None:
-        raise UserError(
-            f"{evolve_id!r} is not an evolution id", hint="an id is 12 hex digits (see evolve.json)"
-        )
-    found = sorted(p for p in out.glob(f"*/{evolve_id}") if (p / EVOLVE_JSON).is_file())
-    if not found:
-        raise UserError(
-            f"no evolution {evolve_id!r} under {out}/",
-            hint="check the id and --out (see evolve.json)",
-        )
-    return found[0]
+    """The folder of an evolution id under `out` (`folders.find_folder`)."""
+    return find_folder(out, evolve_id, EVOLVE_JSON, "evolution")
 
 
 def read_evolve(folder: Path) -> dict[str, Any]:
-    """The evolve.json of a folder.
-
-    Raises:
-        UserError: If it is missing, damaged or of an unknown version.
-    """
-    path = folder / EVOLVE_JSON
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserError(
-            f"{path}: cannot read the evolution ({exc.__class__.__name__})",
-            hint="the evolution folder is damaged; run the evolution again",
-        ) from None
-    if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
-        raise UserError(
-            f"{path}: not an evolution of schema version {SCHEMA_VERSION}",
-            hint="run the evolution again with this qtc",
-        )
-    return doc
+    """The evolve.json of a folder (`folders.read_document`)."""
+    return read_document(folder, EVOLVE_JSON, "evolution", SCHEMA_VERSION)
 
 
 def start(folder: Path, doc: dict[str, Any]) -> None:

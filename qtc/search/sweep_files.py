@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from qtc.errors import UserError
+from qtc.search.folders import find_folder, read_document
 
 SCHEMA_VERSION = 1
 SWEEP_JSON = "sweep.json"
@@ -37,41 +38,13 @@ def sweep_dir(out: Path, strategy: str, sweep_id: str) -> Path:
 
 
 def find_sweep(out: Path, sweep_id: str) -> Path:
-    """The folder of a sweep id under `out`.
-
-    Raises:
-        UserError: If there is none.
-    """
-    found = sorted(p for p in out.glob(f"*/{sweep_id}") if (p / SWEEP_JSON).is_file())
-    if not found:
-        raise UserError(
-            f"no sweep {sweep_id!r} under {out}/", hint="check the id and --out (see sweep.json)"
-        )
-    return found[0]
+    """The folder of a sweep id under `out` (`folders.find_folder`)."""
+    return find_folder(out, sweep_id, SWEEP_JSON, "sweep")
 
 
 def read_sweep(folder: Path) -> dict[str, Any]:
-    """The sweep.json of a folder.
-
-    Raises:
-        UserError: If it is missing, damaged or of an unknown version.
-    """
-    path = folder / SWEEP_JSON
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserError(
-            f"{path}: cannot read the sweep ({exc.__class__.__name__})",
-            hint="the sweep folder is damaged; run the sweep again",
-        ) from None
-    if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
-        raise UserError(
-            f"{path}: unknown sweep schema version {doc.get('schema_version')!r}"
-            if isinstance(doc, dict)
-            else f"{path}: not a sweep document",
-            hint=f"this qtc reads sweep schema version {SCHEMA_VERSION}; run the sweep again",
-        )
-    return doc
+    """The sweep.json of a folder (`folders.read_document`)."""
+    return read_document(folder, SWEEP_JSON, "sweep", SCHEMA_VERSION)
 
 
 def trials_frame(

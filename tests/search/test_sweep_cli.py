@@ -147,6 +147,7 @@ def test_unknown_key_and_bad_candidate_are_coded_errors(sweep: Callable[..., Res
         (("--grid", "sizing.max_weight"), "expected KEY=V1,V2"),
         (("--jobs", "0"), "--jobs must be >= 1"),
         (("--sample", "0"), "--sample must be >= 1"),
+        (("--resume", "*"), "is not a sweep id"),
     ],
 )
 def test_bad_options_exit_2_without_traceback(
