@@ -235,11 +235,10 @@ def _result(
     first = inp.first_row
     equity = np.asarray(result["equity_curve"][1:], dtype=float) / UNITS_PER_USD
     prices = units[first:] / UNITS_PER_USD
-    shares = _holdings(inp, prices, equity, result, exits)
-    before = np.vstack([np.zeros((1, shares.shape[1])), shares[:-1]])
-    moved = (shares != before).any(axis=1)
-    traded = (np.abs(shares - before) * np.nan_to_num(marks[first:])).sum(axis=1)
-    drift = (before * (prices - np.vstack([prices[:1], prices[:-1]]))).sum(axis=1)
+    shares, changed = _holdings(inp, prices, equity, result, exits)
+    traded, moved = _traded(shares, marks[first:], changed)
+    drift = np.zeros(len(equity))
+    drift[1:] = (shares[:-1] * np.diff(prices, axis=0)).sum(axis=1)
     pre_trade = np.concatenate([[inp.initial_cash], equity[:-1]]) + drift
     out = EngineResult(
         equity=equity,
@@ -272,36 +271,84 @@ def _result(
     return out
 
 
+def _traded(
+    shares: np.ndarray, marks: np.ndarray, changed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Traded notional per day and whether any holding moved, (D,) each.
+
+    Shares change only on `changed` rows, so only those rows are compared and priced;
+    every other day trades nothing.
+    """
+    traded = np.zeros(len(shares))
+    moved = np.zeros(len(shares), dtype=bool)
+    if changed.size:
+        before = np.zeros((changed.size, shares.shape[1]))
+        later = changed > 0
+        before[later] = shares[changed[later] - 1]
+        now = shares[changed]
+        moved[changed] = (now != before).any(axis=1)
+        traded[changed] = (np.abs(now - before) * np.nan_to_num(marks[changed])).sum(axis=1)
+    return traded, moved
+
+
 def _holdings(
     inp: EngineInput,
     prices: np.ndarray,
     equity: np.ndarray,
     result: dict[str, Any],
     exits: list[int],
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Shares held at each close, (D, N), changed only on the days nanobook traded.
 
     nanobook returns no quantities, only post-trade weights. A rebalance or drawdown exit
     day re-derives every holding from them (weight x equity / engine price, snapped to
     nanobook's share grid); a stop day re-derives only the stopped names; every other day
     carries the previous close's shares, so float noise never shows up as a trade.
+
+    Returns:
+        The shares, and the days nanobook traded (the only rows where they can change).
     """
     index = {a: j for j, a in enumerate(aliases(len(inp.symbols)))}
-    stopped: dict[int, set[int]] = {}
+    stopped: dict[int, list[int]] = {}
     for stop in result["stop_events"]:
-        stopped.setdefault(int(stop["period_index"]), set()).add(index[stop["symbol"]])
+        stopped.setdefault(int(stop["period_index"]), []).append(index[stop["symbol"]])
     full = {int(r) - inp.first_row for r in inp.exec_rows} | set(exits)
     days = sorted(full | stopped.keys())
+    derived = _derived(inp, prices, equity, [result["holdings"][d] for d in days], days, index)
     shares = np.zeros((len(equity), len(inp.symbols)))
     held = np.zeros(len(inp.symbols))
     for k, d in enumerate(days):
-        derived = np.zeros(len(inp.symbols))
-        for alias, weight in result["holdings"][d]:
-            j = index[alias]
-            derived[j] = weight * equity[d] / prices[d, j]
-        # nanobook holds micro-shares (or whole shares): snap to that grid
-        derived = np.round(derived, 6) if inp.fractional else np.round(derived)
-        cols = slice(None) if d in full else sorted(stopped[d])
-        held[cols] = derived[cols]
+        if d in full:
+            held = derived[k]
+        else:
+            cols = sorted(set(stopped[d]))
+            held = held.copy()
+            held[cols] = derived[k][cols]
         shares[d : days[k + 1] if k + 1 < len(days) else len(equity)] = held
-    return shares
+    return shares, np.asarray(days, dtype=np.int64)
+
+
+def _derived(
+    inp: EngineInput,
+    prices: np.ndarray,
+    equity: np.ndarray,
+    holdings: list[list[tuple[str, float]]],
+    days: list[int],
+    index: dict[str, int],
+) -> np.ndarray:
+    """Shares implied by nanobook's post-trade weights on each of `days`, (len(days), N).
+
+    weight x equity / engine price, snapped to nanobook's grid (micro-shares or whole
+    shares); names absent from a day's holdings are 0.
+    """
+    counts = [len(h) for h in holdings]
+    pairs = [pair for h in holdings for pair in h]
+    cols = np.array([index[a] for a, _ in pairs], dtype=np.int64)
+    weights = np.array([w for _, w in pairs], dtype=float)
+    rows = np.repeat(np.arange(len(days)), counts)
+    at = np.asarray(days, dtype=np.int64)[rows]
+    values = weights * equity[at] / prices[at, cols]
+    values = np.round(values, 6) if inp.fractional else np.round(values)
+    out = np.zeros((len(days), len(inp.symbols)))
+    out[rows, cols] = values
+    return out
