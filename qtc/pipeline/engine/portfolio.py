@@ -57,14 +57,20 @@ class _Book:
         return float(self.portfolio.cash) / UNITS_PER_USD + float(np.dot(self.shares[held], units))
 
     def trade(
-        self, cols: np.ndarray, weights: np.ndarray, marks: np.ndarray
+        self,
+        cols: np.ndarray,
+        weights: np.ndarray,
+        marks: np.ndarray,
+        selling: np.ndarray | None = None,
     ) -> tuple[float, float]:
         """Rebalance columns `cols` to `weights` at `marks`; return (notional, cost) in USD.
 
         Targets go smallest weight change first (sells before buys; ties in the order of
         `cols`), with prices for every held or targeted column in column order. Array
         operations throughout: the only per-name Python work is building nanobook's
-        input lists and reading its positions back.
+        input lists and reading its positions back. `selling` names the columns a
+        liquidation sells (the others are sent at their current weights): see
+        `_positions_after`.
         """
         before = self.shares
         held = self.held
@@ -85,7 +91,7 @@ class _Book:
         names = list(map(alias, priced.tolist()))
         bars = list(zip(names, units.astype(np.int64).tolist(), strict=True))
         self.portfolio.rebalance_simple(targets, bars)
-        after = np.array(self._quantities(names))
+        after = self._positions_after(names, priced, before, selling)
         self.shares = before.copy()
         self.shares[priced] = after
         self.held = np.flatnonzero(self.shares)
@@ -141,6 +147,28 @@ class _Book:
         found, weights = zip(*pairs, strict=True)
         cols = np.array(list(map(self.index.__getitem__, found)), dtype=np.int64)
         return cols, np.array(weights, dtype=np.float64)
+
+    def _positions_after(
+        self,
+        names: list[str],
+        priced: np.ndarray,
+        before: np.ndarray,
+        selling: np.ndarray | None,
+    ) -> np.ndarray:
+        """Shares nanobook holds after a trade in each of `priced` (aliased as `names`).
+
+        Every name is read back, except after a liquidation that went as expected:
+        nanobook placed exactly one order per sold name and each of them is now flat.
+        Each order moves one name, so no other name moved and their shares are the ones
+        held before (this saves reading back the whole book once per ended symbol).
+        """
+        if selling is not None and selling.size == self.portfolio.last_rebalance_order_count:
+            sold = self._quantities(list(map(self.names.__getitem__, selling.tolist())))
+            if not any(sold):
+                after: np.ndarray = before[priced]
+                after[np.isin(priced, selling)] = 0.0
+                return after
+        return np.array(self._quantities(names))
 
     def _quantities(self, names: list[str]) -> list[float]:
         """Shares nanobook holds now in each named (aliased) symbol, 0 if none."""
@@ -268,7 +296,7 @@ def _liquidate_ended(
     ending = book.held[last_row[book.held] == row]
     cols, weights = book.current_weights(marks[row])
     keep = ~np.isin(cols, ending)
-    notional, cost = book.trade(cols[keep], weights[keep], marks[row])
+    notional, cost = book.trade(cols[keep], weights[keep], marks[row], selling=ending)
     _record(book, out, marks, inp.first_row, row, notional, cost)
     for j in ending.tolist():
         out.events.append(
