@@ -234,7 +234,7 @@ def reconcile(
     """Compare today's targets with the broker's holdings; record the equity; send nothing."""
     from qtc.live.accounts import reconcile as compare
 
-    signal = _signal(path, lake, overrides, as_of)
+    signal = _signal(path, lake, overrides, as_of, broker_kind)
     return compare(signal, broker_kind, state=state_dir(), environ=os.environ)
 
 

@@ -108,3 +108,23 @@ def test_kill_flatten_sells_every_position(
     text = re.sub(r"qtc-[0-9a-f]{20}-\d{3}", "<cid>", result.stdout)
     text = re.sub(r"audit log \S+", "audit log <log>", text)
     assert text == snapshot
+
+
+def test_reconcile_applies_broker_settings_to_another_broker_kind(
+    qtc: Callable[..., Result], demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--broker paper --set broker.account=...` reaches the paper account of a mock strategy."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("QTC_STATE_DIR", str(state))
+    text = Path("strategies/momentum_us.toml").read_text(encoding="utf-8")
+    mocked = tmp_path / "momentum_mock.toml"
+    mocked.write_text(text.replace('kind = "paper"', 'kind = "mock"'), encoding="utf-8")
+    result = qtc(
+        "reconcile", str(mocked), "--broker", "paper", "--set", "broker.account=second",
+        "--lake", str(demo), "--as-of", "2010-06-30", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (state / "paper" / "second.json").exists()
+    assert not (state / "paper" / "default.json").exists()
+    history = json.loads((state / "equity" / "paper-second.json").read_text())
+    assert history == {"2010-06-30": 1_000_000.0}
