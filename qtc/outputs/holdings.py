@@ -150,9 +150,32 @@ def _sale_exits(h: Held, equity: F64, closes: F64, out: F64, done: set[tuple[int
 
 
 def _daily_contribution(h: Held, equity: F64) -> F64:
-    """Sum over days of w_{t-1} r_t per name, r from p_t = w_t E_t / q_t (both days held)."""
-    if not h.symbols:
+    """Sum over days of w_{t-1} r_t per name, r from p_t = w_t E_t / q_t (both days held).
+
+    Computed only on the (day, name) pairs held at both closes. The per-name sums are
+    `np.bincount` in day order, which adds sequentially, as numpy's column sum of a
+    C-ordered (D, n) matrix does for n >= 2 (the zeros of the other days change nothing),
+    so the figures are bit for bit those of the dense sum. One name: numpy's sum is then
+    pairwise, so the dense form is kept.
+    """
+    n = len(h.symbols)
+    if n == 0:
         return np.zeros(0)
+    if n == 1:
+        return _dense_contribution(h, equity)
+    rows, cols = np.nonzero(h.held[1:] & h.held[:-1])
+    now = rows + 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        price = h.weights[now, cols] * equity[now] / h.shares[now, cols]
+        before = h.weights[rows, cols] * equity[rows] / h.shares[rows, cols]
+        ret = price / before - 1.0
+    values = np.where(np.isfinite(ret), h.weights[rows, cols] * ret, 0.0)
+    out: F64 = np.bincount(cols, weights=values, minlength=n).astype(np.float64, copy=False)
+    return out
+
+
+def _dense_contribution(h: Held, equity: F64) -> F64:
+    """`_daily_contribution` over the whole (D, n) matrices."""
     with np.errstate(invalid="ignore", divide="ignore"):
         price = np.where(h.held, h.weights * equity[:, None] / h.shares, np.nan)
         ret = price[1:] / price[:-1] - 1.0
@@ -251,16 +274,17 @@ def sectors_table(h: Held, dates: np.ndarray) -> pl.DataFrame:
 def holdings_table(h: Held, contribution: F64) -> pl.DataFrame:
     """holdings.parquet: per held name, days held, average weights and contribution."""
     days = np.count_nonzero(h.held, axis=0).astype(np.int64)
-    held_weight = [
-        float(h.weights[:, i].sum()) / max(int(days[i]), 1) for i in range(len(h.symbols))
-    ]
+    # each name's column summed as one contiguous row: the same pairwise sum as the
+    # column's own `.sum()`, without a Python loop over the names
+    total = np.ascontiguousarray(h.weights.T).sum(axis=1)
+    held_weight = total / np.maximum(days, 1)
     return pl.DataFrame(
         {
             "symbol": pl.Series(h.symbols, dtype=pl.String),
             "sector": pl.Series(h.sectors, dtype=pl.String),
             "days_held": days,
             "average_weight": h.weights.mean(axis=0),
-            "held_weight": np.array(held_weight, dtype=np.float64),
+            "held_weight": held_weight,
             "contribution": contribution,
         }
     )
