@@ -1,8 +1,9 @@
 """Charts of the report's factor tear sheet (`qtc validate`): inline, deterministic SVG.
 
-Drawn like every other chart of the report (`qtc.outputs.charts`: the same style, figure
-size and SVG post-processing). Quantile buckets run from Q1 (lowest signal, red) to Qq
-(highest, blue).
+Drawn like every other chart of the report (`qtc.outputs.charts`: the same sizes, fonts,
+axes and SVG conventions, no matplotlib). Quantile buckets run from Q1 (lowest signal,
+red) to Qq (highest, blue) along matplotlib's coolwarm ramp reversed; the horizons of the
+quantile chart are shades of its Blues ramp, short to long (`qtc.outputs.svg.ramp`).
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from qtc.outputs.charts import (
     BENCHMARK_COLOR,
     DRAWDOWN_COLOR,
     STRATEGY_COLOR,
+    _box,
+    _date_axes,
     _date_axis,
     _figure,
-    _finish,
-    _legend,
+    _num_axis,
     _pct_axis,
-    _style,
     thin,
 )
+from qtc.outputs.svg import TAB10, log_ticks, number_labels, ramp
+from qtc.outputs.svg_axes import days, limits
 
 Array = npt.NDArray[np.float64]
 MAX_BARS = 600
@@ -32,11 +35,17 @@ MAX_BARS = 600
 
 def quantile_colors(n: int) -> list[str]:
     """Colours from red (Q1) to blue (Qn), `n` of them."""
-    import matplotlib
-    from matplotlib.colors import to_hex
+    return [ramp("coolwarm_r", 0.05 + 0.9 * i / max(n - 1, 1)) for i in range(n)]
 
-    ramp = matplotlib.colormaps["coolwarm_r"]
-    return [to_hex(ramp(0.05 + 0.9 * i / max(n - 1, 1))) for i in range(n)]
+
+def _shades(n: int) -> list[str]:
+    """Blues from light to dark (the horizons, short to long), `n` of them."""
+    return [ramp("Blues", 0.35 + 0.6 * i / max(n - 1, 1)) for i in range(n)]
+
+
+def _floats(values: Sequence[float | None]) -> Array:
+    """Values as floats, None as NaN."""
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def ic_chart(
@@ -45,61 +54,50 @@ def ic_chart(
     """Rank IC per signal date (bars, or a line for long daily series) and its rolling mean."""
     if not np.isfinite(rank_ic).any():
         return None
-    with _style():
-        fig = _figure()
-        ax = fig.add_subplot()
-        shown = np.nan_to_num(rank_ic)
-        if dates.size <= MAX_BARS:
-            gap = np.diff(dates.astype("int64")).min() if dates.size > 1 else 20
-            colors = [STRATEGY_COLOR if v >= 0 else DRAWDOWN_COLOR for v in shown]
-            ax.bar(dates, shown, width=0.8 * float(gap), color=colors, label="rank IC")
-        else:
-            x, y = thin(dates, shown)
-            ax.plot(x, y, color=STRATEGY_COLOR, linewidth=0.5, alpha=0.6, label="rank IC")
-        if np.isfinite(rolling).any():
-            x, y = thin(dates, rolling)
-            ax.plot(x, y, color=BENCHMARK_COLOR, linewidth=1.6, label=f"mean of the last {window}")
-        ax.axhline(0.0, color="#888888", linewidth=0.8)
-        ax.set_ylabel(f"rank IC, {horizon}-day returns")
-        ax.set_xlim(dates[0], dates[-1])
-        _date_axis(ax)
-        _legend(ax, loc="upper left", ncols=2)
-        return _finish(
-            fig,
-            "chart-factor-ic",
-            f"Rank IC of the score per signal date ({horizon}-day forward returns)",
-        )
+    shown = np.nan_to_num(rank_ic)
+    fig = _figure("chart-factor-ic")
+    ax = _date_axes(fig, _box(fig), dates, limits(0.0, shown, rolling))
+    if dates.size <= MAX_BARS:
+        gap = float(np.diff(days(dates)).min()) if dates.size > 1 else 20.0
+        colors = [STRATEGY_COLOR if v >= 0 else DRAWDOWN_COLOR for v in shown]
+        ax.bars(days(dates), shown, 0.8 * gap, color=colors, label="rank IC")
+    else:
+        x, y = thin(dates, shown)
+        ax.line(days(x), y, color=STRATEGY_COLOR, width=0.7, opacity=0.6, label="rank IC")
+    if np.isfinite(rolling).any():
+        x, y = thin(dates, rolling)
+        label = f"mean of the last {window}"
+        ax.line(days(x), y, color=BENCHMARK_COLOR, width=2.1, label=label)
+    ax.hline(0.0)
+    _num_axis(ax, f"rank IC, {horizon}-day returns")
+    _date_axis(ax)
+    ax.spines()
+    ax.legend("upper left", ncols=2)
+    return fig.render(f"Rank IC of the score per signal date ({horizon}-day forward returns)")
 
 
 def quantile_chart(horizons: Sequence[int], means: Sequence[Sequence[float | None]]) -> str | None:
     """Mean forward return of each quantile bucket, one bar per horizon."""
-    table = np.array([[np.nan if v is None else v for v in row] for row in means], dtype=np.float64)
+    table = np.array([_floats(row) for row in means], dtype=np.float64)
     if table.size == 0 or not np.isfinite(table).any():
         return None
     n_q = table.shape[1]
-    x = np.arange(n_q)
+    x = np.arange(n_q, dtype=np.float64)
     width = 0.8 / len(horizons)
     shades = _shades(len(horizons))
-    with _style():
-        fig = _figure()
-        ax = fig.add_subplot()
-        for i, (horizon, row) in enumerate(zip(horizons, table, strict=True)):
-            offset = (i - (len(horizons) - 1) / 2) * width
-            ax.bar(
-                x + offset, np.nan_to_num(row), width=width, color=shades[i], label=f"{horizon}d"
-            )
-        ax.axhline(0.0, color="#888888", linewidth=0.8)
-        ax.set_xticks(x, [f"Q{i + 1}" for i in range(n_q)])
-        ax.grid(axis="x", visible=False)
-        _pct_axis(ax)
-        ax.set_ylabel("mean forward return (%)")
-        ax.set_xlabel("quantile of the score (Q1 lowest)")
-        _legend(ax, loc="best", ncols=len(horizons))
-        return _finish(
-            fig,
-            "chart-factor-quantiles",
-            "Mean forward return by quantile of the score, per horizon",
-        )
+    fig = _figure("chart-factor-quantiles")
+    xlim = limits([-0.4, n_q - 0.6])
+    ax = fig.add(_box(fig), xlim, limits(0.0, np.nan_to_num(table), sticky=0.0))
+    for i, (horizon, row) in enumerate(zip(horizons, table, strict=True)):
+        offset = (i - (len(horizons) - 1) / 2) * width
+        ax.bars(x + offset, np.nan_to_num(row), width, color=shades[i], label=f"{horizon}d")
+    ax.hline(0.0)
+    ticks = [(float(i), f"Q{i + 1}") for i in range(n_q)]
+    ax.xaxis(ticks, label="quantile of the score (Q1 lowest)", grid=False)
+    _pct_axis(ax, "mean forward return (%)")
+    ax.spines()
+    ax.legend("best", ncols=len(horizons))
+    return fig.render("Mean forward return by quantile of the score, per horizon")
 
 
 def decay_chart(
@@ -108,28 +106,22 @@ def decay_chart(
     """Mean rank IC against the horizon, one line per signal (the score in bold)."""
     if not series:
         return None
-    x = np.arange(len(horizons))
-    with _style():
-        fig = _figure()
-        ax = fig.add_subplot()
-        for i, (name, values) in enumerate(series):
-            y = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-            main = i == 0
-            ax.plot(
-                x,
-                y,
-                marker="o",
-                markersize=4 if main else 3,
-                linewidth=1.8 if main else 1.0,
-                color=STRATEGY_COLOR if main else None,
-                label=name,
-            )
-        ax.axhline(0.0, color="#888888", linewidth=0.8)
-        ax.set_xticks(x, [f"{h}d" for h in horizons])
-        ax.set_ylabel("mean rank IC")
-        ax.set_xlabel("forward-return horizon (trading days)")
-        _legend(ax, loc="best", ncols=min(len(series), 4))
-        return _finish(fig, "chart-factor-decay", "IC decay: mean rank IC by horizon")
+    x = np.arange(len(horizons), dtype=np.float64)
+    values = [_floats(v) for _name, v in series]
+    fig = _figure("chart-factor-decay")
+    ax = fig.add(_box(fig), limits(x), limits(0.0, *values))
+    for i, ((name, _v), y) in enumerate(zip(series, values, strict=True)):
+        main = i == 0
+        color = STRATEGY_COLOR if main else TAB10[(i - 1) % len(TAB10)]
+        width, marker = (2.4, 2.7) if main else (1.3, 2.0)
+        ax.line(x, y, color=color, width=width, marker=marker, label=name)
+    ax.hline(0.0)
+    ticks = [(float(i), f"{h}d") for i, h in enumerate(horizons)]
+    ax.xaxis(ticks, label="forward-return horizon (trading days)")
+    _num_axis(ax, "mean rank IC")
+    ax.spines()
+    ax.legend("best", ncols=min(len(series), 4))
+    return fig.render("IC decay: mean rank IC by horizon")
 
 
 def cumulative_chart(dates: np.ndarray, growth: Array) -> str | None:
@@ -137,26 +129,15 @@ def cumulative_chart(dates: np.ndarray, growth: Array) -> str | None:
     if growth.size == 0 or dates.size < 2:
         return None
     colors = quantile_colors(growth.shape[1])
-    with _style():
-        fig = _figure()
-        ax = fig.add_subplot()
-        x, *ys = thin(dates, *(growth[:, i] for i in range(growth.shape[1])))
-        for i, y in enumerate(ys):
-            ax.plot(x, y, color=colors[i], linewidth=1.2, label=f"Q{i + 1}")
-        ax.set_yscale("log")
-        ax.set_ylabel("growth of 1 (log scale)")
-        ax.set_xlim(dates[0], dates[-1])
-        _date_axis(ax)
-        _legend(ax, loc="upper left", ncols=min(growth.shape[1], 10))
-        return _finish(
-            fig, "chart-factor-cumulative", "Cumulative return of each quantile of the score"
-        )
-
-
-def _shades(n: int) -> list[str]:
-    """Blues from light to dark (the horizons, short to long), `n` of them."""
-    import matplotlib
-    from matplotlib.colors import to_hex
-
-    ramp = matplotlib.colormaps["Blues"]
-    return [to_hex(ramp(0.35 + 0.6 * i / max(n - 1, 1))) for i in range(n)]
+    fig = _figure("chart-factor-cumulative")
+    ax = _date_axes(fig, _box(fig), dates, limits(growth, log=True), ylog=True)
+    x, *ys = thin(dates, *(growth[:, i] for i in range(growth.shape[1])))
+    for i, y in enumerate(ys):
+        ax.line(days(x), y, color=colors[i], width=1.6, label=f"Q{i + 1}")
+    finite = growth[np.isfinite(growth) & (growth > 0)]
+    ticks = log_ticks(float(finite.min()), float(finite.max())) if finite.size else []
+    ax.yaxis(ticks, number_labels(ticks), label="growth of 1 (log scale)")
+    _date_axis(ax)
+    ax.spines()
+    ax.legend("upper left", ncols=min(growth.shape[1], 10))
+    return fig.render("Cumulative return of each quantile of the score")

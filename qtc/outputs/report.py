@@ -8,16 +8,17 @@ sheet next to it as `quantstats.html`, linked from the report).
   holdings.parquet, exposure.parquet, sectors.parquet, the last book of weights.parquet):
   nothing is re-run and the lake is not opened (a `BenchmarkOverride` is read from the
   lake by the caller).
-* **Self-contained, offline:** inline CSS, inline SVG charts (`qtc.outputs.charts`), one
-  tiny inline script (the copy button); no URL of any kind is requested.
+* **Self-contained, offline:** inline CSS, inline SVG charts (`qtc.outputs.charts`, drawn
+  by hand with numpy and strings, `qtc.outputs.svg`: no matplotlib), one tiny inline
+  script (the copy button); no URL of any kind is requested.
 * **Deterministic:** rendering the same artifact twice gives byte-identical HTML. The only
   volatile value is the run's creation time from meta.json, in the footer element
   `id="volatile"` (tests mask it).
 * **Cached:** the charts, the plan tree and the highlighted strategy, most of the time of a
   render, are kept in `run_dir/.cache/report/` by the hash of their inputs and of the code,
   and the compiled templates in qtc's cache folder (`qtc.outputs.report_cache`); a render
-  that finds them imports neither matplotlib, the compiler nor pygments, and gives the
-  same bytes.
+  that finds them imports neither the compiler nor pygments, and gives the same bytes.
+  No render imports matplotlib (only `write_quantstats`, for quantstats' own page).
 * **Factors:** a run that `qtc validate --report` wrote inside its validation folder
   also shows the validation's factor tear sheet (`qtc.outputs.report_factors`); every
   other run renders as it always did.

@@ -1,15 +1,17 @@
 """A cache of the slow parts of a report, kept beside the run, and of its templates.
 
-Drawing the eight charts (matplotlib, about 1 s with its import), explaining the plan (the
-compiler's pydantic models) and highlighting the strategy (pygments) are most of what
-`qtc report` costs, and each result depends only on its inputs and on the code. So each is
-kept in `<run>/.cache/report/` as `<key>.txt`, where the key is the sha256 of:
+Explaining the plan (the compiler's pydantic models), drawing the eight charts (hand-written
+SVG, `qtc.outputs.svg`, about 0.1 s) and highlighting the strategy (pygments) are what a first
+`qtc report` of a run adds to a cached one, and each result depends only on its inputs and
+on the code. So each is kept in `<run>/.cache/report/` as `<key>.txt`, where the key is the
+sha256 of:
 
 * what is computed: the chart's name and every argument (arrays by dtype, shape and bytes;
   text; numbers by `repr`), the plan document, or the strategy's TOML;
 * a code stamp: qtc's version and the bytes of every qtc source file, and for jinja2,
-  matplotlib, numpy, pydantic and pygments the path, size and modification time of their
-  installed `__init__.py` (an upgrade or a reinstall is a miss).
+  numpy, pydantic and pygments the path, size and modification time of their installed
+  `__init__.py` (an upgrade or a reinstall is a miss). The charts no longer use
+  matplotlib, so its version is not part of the stamp.
 
 A hit returns the stored text byte for byte (each entry carries the sha256 of its text and
 is ignored when it does not match), so a report is byte-identical with or without the
@@ -36,7 +38,7 @@ CACHE_FOLDER = Path(".cache") / "report"
 MAX_ENTRIES = 64
 HEADER = "qtc-report-cache 1 "
 TEMPLATE_FOLDER = "report-templates"
-LIBRARIES = ("jinja2", "matplotlib", "numpy", "pydantic", "pygments")
+LIBRARIES = ("jinja2", "numpy", "pydantic", "pygments")
 _QTC_ROOT = Path(__file__).resolve().parents[1]
 _stamp: bytes | None = None
 
