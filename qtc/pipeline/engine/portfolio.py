@@ -57,28 +57,21 @@ class _Book:
         return float(self.portfolio.cash) / UNITS_PER_USD + float(np.dot(self.shares[held], units))
 
     def trade(
-        self,
-        cols: np.ndarray,
-        weights: np.ndarray,
-        marks: np.ndarray,
-        selling: np.ndarray | None = None,
+        self, cols: np.ndarray, weights: np.ndarray, marks: np.ndarray
     ) -> tuple[float, float]:
         """Rebalance columns `cols` to `weights` at `marks`; return (notional, cost) in USD.
 
         Targets go smallest weight change first (sells before buys; ties in the order of
         `cols`), with prices for every held or targeted column in column order. Array
         operations throughout: the only per-name Python work is building nanobook's
-        input lists and reading its positions back. `selling` names the columns a
-        liquidation sells (the others are sent at their current weights): see
-        `_positions_after`.
+        input lists and reading its positions back.
         """
         before = self.shares
         held = self.held
         held_shares, held_marks = before[held], marks[held]
         cash = float(self.portfolio.cash) / UNITS_PER_USD
         before_equity = cash + float(np.dot(held_shares, held_marks))
-        held_units = np.rint(held_marks * UNITS_PER_USD) / UNITS_PER_USD
-        before_units = cash + float(np.dot(held_shares, held_units))
+        before_units = self._value_in_units(marks)
         current = np.zeros(len(before))
         current[held] = held_shares * held_marks / before_equity
         order = np.argsort(weights - current[cols], kind="stable")
@@ -91,7 +84,57 @@ class _Book:
         names = list(map(alias, priced.tolist()))
         bars = list(zip(names, units.astype(np.int64).tolist(), strict=True))
         self.portfolio.rebalance_simple(targets, bars)
-        after = self._positions_after(names, priced, before, selling)
+        after = np.array(self._quantities(names))
+        return self._settle(priced, after, units, marks, before_units)
+
+    def sell(self, ending: np.ndarray, marks: np.ndarray) -> tuple[float, float]:
+        """Sell the held columns `ending` at `marks`; return (notional, cost) in USD.
+
+        Only the sold names go to nanobook, with no target: `rebalance_simple` sells a
+        priced name missing from the targets and cannot trade a name it has no price for,
+        so the rest of the book is not touched (and not re-sent: a liquidation costs what
+        it sells, not the size of the book). The sold names are read back; if nanobook
+        did not place exactly one order per name, each now flat (a sale below the minimum
+        order is skipped), the whole book is read back. Not used with a no-trade band,
+        which is measured against the equity of the whole book.
+        """
+        before_units = self._value_in_units(marks)
+        priced = self.held
+        units = np.rint(marks[priced] * UNITS_PER_USD)
+        alias = self.names.__getitem__
+        names = list(map(alias, ending.tolist()))
+        sold_units = np.rint(marks[ending] * UNITS_PER_USD).astype(np.int64).tolist()
+        self.portfolio.rebalance_simple([], list(zip(names, sold_units, strict=True)))
+        sold = self._quantities(names)
+        after: np.ndarray
+        if self.portfolio.last_rebalance_order_count == ending.size and not any(sold):
+            after = self.shares[priced]
+            after[np.isin(priced, ending)] = 0.0
+        else:
+            after = np.array(self._quantities(list(map(alias, priced.tolist()))))
+        return self._settle(priced, after, units, marks, before_units)
+
+    def _value_in_units(self, marks: np.ndarray) -> float:
+        """Cash + holdings at `marks` rounded to engine units (USD)."""
+        held = self.held
+        cash = float(self.portfolio.cash) / UNITS_PER_USD
+        held_units = np.rint(marks[held] * UNITS_PER_USD) / UNITS_PER_USD
+        return cash + float(np.dot(self.shares[held], held_units))
+
+    def _settle(
+        self,
+        priced: np.ndarray,
+        after: np.ndarray,
+        units: np.ndarray,
+        marks: np.ndarray,
+        before_units: float,
+    ) -> tuple[float, float]:
+        """Take nanobook's shares `after` for the `priced` columns; (notional, cost) in USD.
+
+        Costs are what the trade took out of equity at the prices nanobook traded at
+        (engine units): commission + slippage, never negative (float dust clipped).
+        """
+        before = self.shares
         self.shares = before.copy()
         self.shares[priced] = after
         self.held = np.flatnonzero(self.shares)
@@ -102,8 +145,6 @@ class _Book:
         after_units = float(self.portfolio.cash) / UNITS_PER_USD + float(
             np.dot(after[kept], units[kept] / UNITS_PER_USD)
         )
-        # Costs are what the trade took out of equity at the prices nanobook traded at
-        # (engine units): commission + slippage, never negative (float dust clipped).
         return notional, max(0.0, before_units - after_units)
 
     def net_scale(self, cols: np.ndarray, weights: np.ndarray, marks: np.ndarray) -> float:
@@ -147,28 +188,6 @@ class _Book:
         found, weights = zip(*pairs, strict=True)
         cols = np.array(list(map(self.index.__getitem__, found)), dtype=np.int64)
         return cols, np.array(weights, dtype=np.float64)
-
-    def _positions_after(
-        self,
-        names: list[str],
-        priced: np.ndarray,
-        before: np.ndarray,
-        selling: np.ndarray | None,
-    ) -> np.ndarray:
-        """Shares nanobook holds after a trade in each of `priced` (aliased as `names`).
-
-        Every name is read back, except after a liquidation that went as expected:
-        nanobook placed exactly one order per sold name and each of them is now flat.
-        Each order moves one name, so no other name moved and their shares are the ones
-        held before (this saves reading back the whole book once per ended symbol).
-        """
-        if selling is not None and selling.size == self.portfolio.last_rebalance_order_count:
-            sold = self._quantities(list(map(self.names.__getitem__, selling.tolist())))
-            if not any(sold):
-                after: np.ndarray = before[priced]
-                after[np.isin(priced, selling)] = 0.0
-                return after
-        return np.array(self._quantities(names))
 
     def _quantities(self, names: list[str]) -> list[float]:
         """Shares nanobook holds now in each named (aliased) symbol, 0 if none."""
@@ -291,12 +310,19 @@ def _mark(
 def _liquidate_ended(
     book: _Book, out: EngineResult, marks: np.ndarray, last_row: np.ndarray, row: int
 ) -> None:
-    """Sell every held symbol whose last priced bar is `row`, at that close."""
+    """Sell every held symbol whose last priced bar is `row`, at that close.
+
+    Only the ended names are sent (`_Book.sell`); with a no-trade band the whole book is
+    re-sent at nanobook's current weights, since the band is measured against its equity.
+    """
     inp = book.inp
     ending = book.held[last_row[book.held] == row]
-    cols, weights = book.current_weights(marks[row])
-    keep = ~np.isin(cols, ending)
-    notional, cost = book.trade(cols[keep], weights[keep], marks[row], selling=ending)
+    if inp.no_trade_band_bps:
+        cols, weights = book.current_weights(marks[row])
+        keep = ~np.isin(cols, ending)
+        notional, cost = book.trade(cols[keep], weights[keep], marks[row])
+    else:
+        notional, cost = book.sell(ending, marks[row])
     _record(book, out, marks, inp.first_row, row, notional, cost)
     for j in ending.tolist():
         out.events.append(
