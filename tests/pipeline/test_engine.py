@@ -210,3 +210,51 @@ def test_drawdown_exit_on_the_stops_path_matches_the_event_path() -> None:
     assert daily.events[1]["date"] == plain.events[1]["date"] == "2020-01-04"
     np.testing.assert_allclose(daily.equity, plain.equity, atol=1e-4)
     np.testing.assert_allclose(daily.shares, plain.shares, atol=1e-6)
+
+
+def test_an_ended_name_is_sold_alone_and_the_rest_of_the_book_is_untouched() -> None:
+    # A, B, C bought on day 0; B's data ends on day 2 at 25 and it is sold at that close,
+    # 10 bps commission + 20 bps slippage: fill 25 * 0.998 = 24.95, fee 0.1% of the fill.
+    costs = CostsSection(commission_bps=10.0, slippage_bps=20.0)
+    prices = [[10, 20, 30], [11, 22, 33], [12, 25, 36], [13, np.nan, 39]]
+    res = run(prices, [0], [[1 / 3, 1 / 3, 1 / 3]], costs=costs)
+    b = res.shares[1, 1]
+    assert res.shares[2, 1] == 0 and res.shares[3, 1] == 0
+    np.testing.assert_array_equal(res.shares[2, [0, 2]], res.shares[1, [0, 2]])
+    assert res.traded_notional[2] == pytest.approx(b * 25, abs=1e-9)
+    fill = b * 25 * (1 - 0.002)
+    assert res.costs_paid[2] == pytest.approx(b * 25 - fill + fill * 0.001, abs=1e-5)
+    held = res.shares[1, 0] * 12 + res.shares[1, 2] * 36
+    cash_before = res.equity[1] - res.shares[1] @ [11, 22, 33]
+    assert res.equity[2] == pytest.approx(cash_before + held + fill * 0.999, abs=1e-5)
+    assert res.equity[3] == pytest.approx(res.equity[2] + res.shares[2] @ [1, 0, 3], abs=1e-9)
+
+
+def test_an_ended_name_below_the_minimum_order_is_kept_as_nanobook_keeps_it() -> None:
+    # B is bought for 30 USD (1.5 shares at 20, above the 25 USD minimum order), then ends
+    # at 10: its 15 USD sale is below the minimum, nanobook skips it, so B stays held at
+    # its last price and nothing is traded or paid that day.
+    res = run([[10, 20], [10, 10], [11, np.nan]], [0], [[0.97, 0.03]], min_order_value=25.0)
+    assert res.shares[0, 1] == pytest.approx(1.5, abs=1e-6)
+    assert res.shares[1, 1] == res.shares[0, 1] and res.shares[2, 1] == res.shares[0, 1]
+    assert res.traded_notional[1] == 0 and res.costs_paid[1] == 0
+    cash = 1000 - res.shares[0] @ [10, 20]
+    assert res.equity[2] == pytest.approx(cash + res.shares[0, 0] * 11 + 1.5 * 10, abs=1e-9)
+
+
+def test_an_ended_name_inside_the_no_trade_band_is_kept_until_the_next_rebalance() -> None:
+    # B is bought at 1% of the book (outside the 50 bps band), falls to 0.4% and its data
+    # ends on day 1: selling it is a 0.4% drift, inside the band, so nanobook keeps it (this
+    # looped forever before); the rebalance on day 3 (B unpriced, marked at its last price)
+    # leaves it too.
+    res = run(
+        [[10, 20], [10, 8], [11, np.nan], [12, np.nan], [12, np.nan]],
+        [0, 3],
+        [[0.99, 0.01], [1.0, 0.0]],
+        no_trade_band_bps=50.0,
+    )
+    assert res.shares[0, 1] == pytest.approx(0.5, abs=1e-6)
+    assert (res.shares[:, 1] == res.shares[0, 1]).all()
+    assert [e["kind"] for e in res.events] == ["rebalance", "data_ended", "rebalance"]
+    cash = res.equity[0] - res.shares[0] @ [10, 20]
+    assert res.equity[2] == pytest.approx(cash + res.shares[0, 0] * 11 + 0.5 * 8, abs=1e-9)

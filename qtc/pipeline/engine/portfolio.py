@@ -261,11 +261,17 @@ def _rebalance(
 def _hold(
     book: _Book, out: EngineResult, marks: np.ndarray, last_row: np.ndarray, row: int, nxt: int
 ) -> None:
-    """Mark days row+1 .. nxt-1, liquidating ended symbols and handling drawdown exits."""
+    """Mark days row+1 .. nxt-1, liquidating ended symbols and handling drawdown exits.
+
+    Each day's ended names are sold once. A sale nanobook skips (below the minimum order,
+    or inside the no-trade band) leaves the name held, marked at its last price, until the
+    next rebalance.
+    """
     start = row + 1
+    since = row  # the first day whose ended names are still to be sold
     while start < nxt:
         ends = last_row[book.held]
-        ends = ends[(start - 1 <= ends) & (ends < nxt - 1)]
+        ends = ends[(since <= ends) & (ends < nxt - 1)]
         stop = min(int(ends.min()), nxt - 1) if ends.size else nxt - 1
         breach, book.peak = _mark(book, out, marks, start, stop + 1, peak=book.peak)
         if breach is not None and breach + 1 < nxt:
@@ -275,7 +281,7 @@ def _hold(
             return
         if stop < nxt - 1:
             _liquidate_ended(book, out, marks, last_row, stop)
-        start = stop + 1
+        start = since = stop + 1
 
 
 def _mark(
