@@ -3,7 +3,13 @@
 Requires the lake's `prices`, `benchmarks`, `rates`, `symbols` (and `macro`
 for a regime overlay). Produces a `Panel` whose rows start `warmup_days`
 trading days before `start` (or at `history_start`), ending at `end` clipped
-to the lake's last date.
+to the lake's last date. Without a symbol list, the panel has the symbols priced
+in that window.
+
+The price matrices are read-only: when every symbol of the lake is priced in the
+window they are views of the lake's memory-mapped matrix cache, not copies
+(`Lake.bar_matrices(views=True)`), and an open `Lake` reads its small tables once
+(`Lake._kept`), so a warm session loads a market in a few milliseconds.
 """
 
 from __future__ import annotations
@@ -62,11 +68,9 @@ def load_data(
     columns = (
         PRICE_COLUMNS + (("close",) if raw_close or ohlc else ()) + (OHLC_COLUMNS if ohlc else ())
     )
-    dates, names, m = lake.bar_matrices(columns, symbols, str(days[load_from]), spec.end)
-    if symbols is None:
-        keep = np.isfinite(m["adj_close"]).any(axis=0)
-        names = [s for s, k in zip(names, keep, strict=True) if k]
-        m = {c: v[:, keep] for c, v in m.items()}
+    dates, names, m = lake.bar_matrices(
+        columns, symbols, str(days[load_from]), spec.end, priced_by="adj_close", views=True
+    )
     bench = _benchmark(lake, spec.benchmark, dates)
     extra = {f"benchmark:{spec.benchmark}": bench}
     for other in benchmarks:

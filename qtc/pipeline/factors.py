@@ -63,6 +63,9 @@ __all__ = [
 FUNDAMENTAL_KINDS = (ValueFactor, QualityFactor, GrowthFactor, SizeFactor)
 """Factor classes that read fundamentals (they need a FundamentalsSource)."""
 
+MASKED_KINDS = (MomentumFactor,)
+"""Factor classes whose function already leaves NaN where the symbol has no adj_close."""
+
 
 def factor_key(spec: FactorSpec) -> str:
     """Canonical JSON of a factor without its `name` (the cache key).
@@ -117,7 +120,8 @@ def compute_factor(
         QtcError: If a fundamental factor has no source, or inputs are missing.
     """
     out = _dispatch(spec, panel, fundamentals, dates_needed)
-    out[np.isnan(panel.adj_close)] = np.nan
+    if not isinstance(spec, MASKED_KINDS):
+        np.copyto(out, np.nan, where=np.isnan(panel.adj_close))
     return out
 
 

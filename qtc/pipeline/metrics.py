@@ -93,6 +93,9 @@ from qtc.pipeline.nb_metrics import nanobook_metrics
 
 SECTIONS: tuple[str, ...] = ("strategy", "benchmark", "relative", "activity")
 
+BLOCK_ROWS = 256
+"""Rows of the (D, N) weights read per block by `_row_stats` (about 1 MB for 500 names)."""
+
 Float64Array = npt.NDArray[np.float64]
 
 
@@ -143,8 +146,23 @@ def _require_finite(arr: Float64Array, name: str, *, minimum: float | None = Non
 
 
 @dataclass(frozen=True)
+class _RowStats:
+    """What the activity metrics need of the (D, N) weights, read in one pass.
+
+    Attributes:
+        sums: `weights.sum(axis=1)`, (D,): net exposure per day.
+        held: `np.count_nonzero(weights, axis=1)`, (D,) int64.
+        lowest: `weights.min()` (+inf without weights).
+    """
+
+    sums: Float64Array
+    held: npt.NDArray[np.int64]
+    lowest: float
+
+
+@dataclass(frozen=True)
 class _Checked:
-    """Validated float64 views of a `MetricsInput`."""
+    """Validated float64 views of a `MetricsInput` (and the weights' row statistics)."""
 
     equity: Float64Array
     benchmark: Float64Array
@@ -152,6 +170,7 @@ class _Checked:
     weights: Float64Array
     traded: Float64Array
     costs: Float64Array
+    rows: _RowStats
 
 
 def _validate(inp: MetricsInput) -> _Checked:
@@ -183,14 +202,50 @@ def _validate(inp: MetricsInput) -> _Checked:
     _require_finite(traded, "traded_notional", minimum=0.0)
     costs = _vector(inp.costs_paid, "costs_paid", days)
     _require_finite(costs, "costs_paid", minimum=0.0)
-    weights = np.asarray(inp.weights, dtype=np.float64)
+    weights, rows = _weights(inp.weights, days)
+    return _Checked(equity, benchmark, rf, weights, traded, costs, rows)
+
+
+def _weights(values: np.ndarray, days: int) -> tuple[Float64Array, _RowStats]:
+    """The weights with NaN as 0, and their row statistics; raises on a bad shape or an inf.
+
+    A finite row sum means every weight of the row is finite (a NaN or an inf makes
+    the sum NaN or infinite), so the usual case checks the sums, not every weight.
+    """
+    weights = np.asarray(values, dtype=np.float64)
     if weights.ndim != 2 or weights.shape[0] != days:
         raise QtcError(f"metrics input 'weights' must have shape ({days}, N), got {weights.shape}")
-    if not bool(np.isfinite(weights).all()):
-        if bool(np.isinf(weights).any()):
-            raise QtcError("metrics input 'weights' has infinite values")
-        weights = np.nan_to_num(weights, nan=0.0)
-    return _Checked(equity, benchmark, rf, weights, traded, costs)
+    rows = _row_stats(weights)
+    if bool(np.isfinite(rows.sums).all()):
+        return weights, rows
+    if bool(np.isinf(weights).any()):
+        raise QtcError("metrics input 'weights' has infinite values")
+    weights = np.nan_to_num(weights, nan=0.0)
+    return weights, _row_stats(weights)
+
+
+def _row_stats(weights: Float64Array) -> _RowStats:
+    """Row sums, non-zero counts and the minimum of the weights.
+
+    C-ordered weights are read in blocks of `BLOCK_ROWS` rows, each block once from
+    memory for the three reductions; each row's sum is the same pairwise reduction of
+    its N weights as `weights.sum(axis=1)`. Other layouts use the whole-array calls.
+    """
+    count = np.uint16 if weights.shape[1] < 2**16 else np.int64
+    if not weights.flags.c_contiguous:
+        lowest = float(weights.min()) if weights.size else math.inf
+        nonzero = (weights != 0.0).sum(axis=1, dtype=np.int64)
+        return _RowStats(weights.sum(axis=1), nonzero, lowest)
+    days = weights.shape[0]
+    sums, held, lowest = np.empty(days), np.empty(days, np.int64), math.inf
+    for first in range(0, days, BLOCK_ROWS):
+        block = weights[first : first + BLOCK_ROWS]
+        np.add.reduce(block, axis=1, out=sums[first : first + len(block)])
+        nonzero = (block != 0.0).view(np.uint8)
+        held[first : first + len(block)] = nonzero.sum(axis=1, dtype=count)
+        if block.size:
+            lowest = min(lowest, float(block.min()))
+    return _RowStats(sums, held, lowest)
 
 
 def _benchmark_returns(close: Float64Array) -> tuple[Float64Array, int]:
@@ -283,7 +338,7 @@ def _activity(c: _Checked, ppy: float) -> dict[str, float]:
         if rebalance.any()
         else math.nan
     )
-    held = np.count_nonzero(c.weights, axis=1)
+    held = c.rows.held
     return {
         "turnover": traded_total / 2.0 / mean_equity / years,
         "turnover_per_rebalance": per_rebalance,
@@ -291,12 +346,26 @@ def _activity(c: _Checked, ppy: float) -> dict[str, float]:
         "traded_notional": traded_total,
         "cost_paid": cost_total,
         "cost_bps_per_year": cost_total / mean_equity / years * 1e4,
-        "exposure": float(np.abs(c.weights).sum(axis=1).mean()),
-        "net_exposure": float(c.weights.sum(axis=1).mean()),
+        "exposure": float(_gross(c.weights, c.rows).mean()),
+        "net_exposure": float(c.rows.sums.mean()),
         "avg_holdings": float(held.mean()),
         "max_holdings": int(held.max()),
         "days": days,
     }
+
+
+def _gross(weights: Float64Array, rows: _RowStats) -> Float64Array:
+    """Gross exposure per day, (D,): `np.abs(weights).sum(axis=1)`, bit for bit.
+
+    Without a negative weight (long-only books) |w| and w differ at most by the sign of
+    a zero, and adding a zero of either sign to anything but a zero gives the same sum,
+    so the row sums are the gross sums except that a row of zeros sums to +0 (C-ordered
+    weights: the two reductions then run in the same order).
+    """
+    if not weights.flags.c_contiguous or rows.lowest < 0.0:
+        gross: Float64Array = np.abs(weights).sum(axis=1)
+        return gross
+    return np.where(rows.sums == 0.0, 0.0, rows.sums)
 
 
 def compute_metrics(

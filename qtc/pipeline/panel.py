@@ -53,7 +53,10 @@ class Panel:
 
     def returns(self) -> np.ndarray:
         """Daily simple returns of adj_close, (T, N); NaN on a symbol's first priced day."""
-        out = np.full(self.adj_close.shape, np.nan)
+        px = self.adj_close
+        out = np.empty(px.shape)
+        out[:1] = np.nan
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[1:] = self.adj_close[1:] / self.adj_close[:-1] - 1.0
+            np.divide(px[1:], px[:-1], out=out[1:])
+        out[1:] -= 1.0
         return out

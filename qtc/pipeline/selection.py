@@ -51,18 +51,37 @@ def _one(spec: SelectionSection, row: np.ndarray, previous: np.ndarray) -> np.nd
 
 
 def _ranked(spec: SelectionSection, scores: np.ndarray) -> np.ndarray:
-    """Every rebalance at once: the best `count` scores per row, ties by column order."""
-    ok = np.isfinite(scores)
+    """Every rebalance at once: the best `count` scores per row, ties by column order.
+
+    The same names as ranking each row by a stable argsort of the negated scores and
+    keeping ranks below `count`, without the sort's permutation: a row keeps the names
+    better than its `count`-th best score, then the first names (by column) of those
+    tied with it until `count` are kept.
+    """
+    ok: np.ndarray = np.isfinite(scores)
     if spec.min_score is not None:
         ok &= scores >= spec.min_score
+    if not scores.shape[1]:
+        return ok
     keyed = np.where(ok, -scores, np.inf)
-    order = np.argsort(keyed, axis=1, kind="stable")
-    ranks = np.empty(scores.shape, np.int64)
-    np.put_along_axis(ranks, order, np.arange(scores.shape[1])[None, :], axis=1)
-    available = ok.sum(axis=1)
-    counts = np.array([_count(spec, int(n)) for n in available], np.int64)
-    chosen: np.ndarray = (ranks < counts[:, None]) & ok
+    counts = np.array([_count(spec, int(n)) for n in ok.sum(axis=1)], np.int64)
+    cut = np.sort(keyed, axis=1)[np.arange(len(counts)), np.maximum(counts - 1, 0)]
+    chosen: np.ndarray = keyed <= cut[:, None]
+    chosen &= ok
+    chosen[counts == 0] = False
+    tied = np.flatnonzero(chosen.sum(axis=1) > counts)
+    if tied.size:
+        chosen[tied] = _first_of_ties(keyed[tied], cut[tied], counts[tied])
     return chosen
+
+
+def _first_of_ties(keyed: np.ndarray, cut: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Rows with more names at their cut score than places: the first ones by column."""
+    better = keyed < cut[:, None]
+    at_cut = keyed == cut[:, None]
+    places = counts - better.sum(axis=1)
+    kept: np.ndarray = better | (at_cut & (np.cumsum(at_cut, axis=1) <= places[:, None]))
+    return kept
 
 
 def _count(spec: SelectionSection, available: int) -> int:

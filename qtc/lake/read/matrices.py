@@ -11,12 +11,13 @@ and a rebuild from scratch first checks the file's sha256 against the catalog, s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from qtc.lake.read.matrix_cache import MatrixCache, source_stamp
+from qtc.lake.read.matrix_cache import MatrixCache
 
 if TYPE_CHECKING:
     from qtc.lake.dates import DateLike
@@ -61,6 +62,9 @@ def cached_window(
     symbols: Sequence[str] | None,
     start: DateLike | None,
     end: DateLike | None,
+    *,
+    priced_by: str | None = None,
+    views: bool = False,
 ) -> Panel | None:
     """A window of the cached full panel (built on first use).
 
@@ -70,18 +74,33 @@ def cached_window(
         symbols: Symbols (column order; unknown ones are all NaN) or None = every symbol.
         start: First date or None.
         end: Last date or None.
+        priced_by: With `symbols` None, keep only the symbols with a finite value of this
+            column (one of `columns`) in the window.
+        views: Matrices may be read-only views of the memory-mapped cache (no copy when
+            no symbol is dropped); otherwise they are fresh writeable arrays.
 
     Returns:
         The window, or None when the lake has no prices or the cache cannot be written.
     """
-    entry = lake.catalog.datasets.get("prices")
-    if entry is None:
+    cache = lake.matrix_cache()
+    if cache is None:
         return None
-    stamp = source_stamp(lake.file("prices"), entry.file_sha256)
-    panel = _full_panel(lake, MatrixCache(lake.path, entry.content_sha256, stamp), columns)
+    panel = _full_panel(lake, cache, columns)
     if panel is None:
         return None
-    return _window(panel, lake.calendar(start, end), columns, symbols)
+    window = lake.calendar(start, end)
+    lo = int(np.searchsorted(panel[0], window[0])) if len(window) else 0
+    rows = slice(lo, lo + len(window))
+    keep = None
+    if symbols is None and priced_by is not None:
+        keep = cache.priced(priced_by, rows, panel[2][priced_by])
+    return _window(panel, window, rows, columns, _Pick(symbols, keep, views))
+
+
+def priced_columns(matrix: np.ndarray) -> np.ndarray:
+    """Which columns of a (dates, symbols) matrix have a finite value, (symbols,) bool."""
+    keep: np.ndarray = np.isfinite(matrix).any(axis=0)
+    return keep
 
 
 def _full_panel(lake: Lake, cache: MatrixCache, columns: Sequence[str]) -> Panel | None:
@@ -115,26 +134,52 @@ def _build(
     return scatter(dates, lake.bars("prices", None, None, None, columns), columns, None)
 
 
+@dataclass(frozen=True)
+class _Pick:
+    """Which symbols a window keeps and whether it may share memory with the cache.
+
+    Attributes:
+        symbols: Requested symbols (column order) or None = every symbol.
+        keep: With `symbols` None, the symbols kept (None = all).
+        views: Return read-only views when no symbol is dropped.
+    """
+
+    symbols: Sequence[str] | None
+    keep: np.ndarray | None
+    views: bool
+
+
 def _window(
-    panel: Panel, window: np.ndarray, columns: Sequence[str], symbols: Sequence[str] | None
+    panel: Panel, window: np.ndarray, rows: slice, columns: Sequence[str], pick: _Pick
 ) -> Panel:
     """Cut a date window and a symbol selection out of full-panel matrices."""
-    all_dates, all_names, full = panel
-    lo = int(np.searchsorted(all_dates, window[0])) if len(window) else 0
-    hi = lo + len(window)
-    if symbols is None:
-        names, pick = all_names, None
-    else:
-        names = list(dict.fromkeys(symbols))
-        where = {s: j for j, s in enumerate(all_names)}
-        pick = np.array([where.get(s, -1) for s in names], dtype=np.int64)
+    _, all_names, full = panel
+    names, where = _symbols(all_names, pick)
     out: dict[str, np.ndarray] = {}
     for col in columns:
-        block = np.array(full[col][lo:hi])
-        if pick is not None:
-            block = np.where(pick >= 0, block[:, np.maximum(pick, 0)], np.nan)
-        out[col] = block
+        block = full[col][rows].view(np.ndarray)
+        if where is None and pick.views:
+            block.flags.writeable = False
+            out[col] = block
+        elif where is None:
+            out[col] = np.array(block)
+        elif pick.symbols is None:
+            out[col] = block.take(where, axis=1)
+        else:
+            out[col] = np.where(where >= 0, block[:, np.maximum(where, 0)], np.nan)
     return window, names, out
+
+
+def _symbols(all_names: list[str], pick: _Pick) -> tuple[list[str], np.ndarray | None]:
+    """The window's symbols and their columns in the full panel (None = all, in order)."""
+    if pick.symbols is not None:
+        names = list(dict.fromkeys(pick.symbols))
+        position = {s: j for j, s in enumerate(all_names)}
+        return names, np.array([position.get(s, -1) for s in names], dtype=np.int64)
+    if pick.keep is None or bool(pick.keep.all()):
+        return all_names, None
+    where = np.flatnonzero(pick.keep)
+    return [all_names[j] for j in where], where
 
 
 def _day_rows(dates: np.ndarray, day: np.ndarray) -> np.ndarray:

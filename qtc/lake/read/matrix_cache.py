@@ -18,7 +18,10 @@ Nothing is served that changed since it was written:
 
 Files are written to a temp name and renamed, `manifest.json` last; a read-only lake simply
 gets no cache. Reads memory-map the files, so a backtest slices its window without decoding
-Parquet.
+Parquet and a read of a few rows (live prices) touches only those. One `MatrixCache` object
+keeps the small things it read (the parsed manifest, the index, which symbols are priced in
+a window) while the files' stamps stay those it read them at, re-checking only the stamps
+(`os.stat`); it keeps no matrix, so an open `Lake` holds no prices between runs.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ CACHE_DIR = ".cache"
 MANIFEST = "manifest.json"
 _LOAD_ERRORS = (OSError, ValueError, EOFError, TypeError, AttributeError)
 """What loading a missing, truncated or garbled cache file raises."""
+
+Stamps = tuple[dict[str, int], ...]
+"""The stamps (`_stamp`) of the files something was read from."""
 
 
 def source_stamp(path: Path, file_sha256: str) -> dict[str, Any]:
@@ -58,21 +64,18 @@ class MatrixCache:
     def __init__(self, lake_path: Path, content_sha256: str, source: dict[str, Any]) -> None:
         """Bind the cache to a lake folder, a prices content hash and its file's stamp."""
         self.root = lake_path / CACHE_DIR
+        self.content_sha256 = content_sha256
         self.folder = self.root / f"prices-{content_sha256[:12]}"
         self.source = source
+        self._read: dict[str, tuple[Stamps, Any]] = {}
 
     def index(self) -> tuple[np.ndarray, list[str]] | None:
         """Cached `(dates as datetime64[D], symbols)`, or None if absent, stale or damaged."""
-        if not (self._unchanged("dates.npy") and self._unchanged("symbols.json")):
+        stamps = self._unchanged("dates.npy", "symbols.json")
+        if stamps is None:
             return None
-        try:
-            days = np.load(self.folder / "dates.npy")
-            names = json.loads((self.folder / "symbols.json").read_text())
-        except _LOAD_ERRORS:
-            return None
-        if not _valid_index(days, names):
-            return None
-        return days.astype("datetime64[D]"), list(names)
+        index: tuple[np.ndarray, list[str]] | None = self._kept("index", stamps, self._load_index)
+        return None if index is None else (index[0], list(index[1]))
 
     def column(self, name: str, shape: tuple[int, int]) -> np.ndarray | None:
         """The cached (dates, symbols) matrix of a column, memory-mapped, or None.
@@ -84,7 +87,7 @@ class MatrixCache:
         Returns:
             The read-only matrix, or None.
         """
-        if not self._unchanged(f"{name}.npy"):
+        if self._unchanged(f"{name}.npy") is None:
             return None
         try:
             matrix: np.ndarray = np.load(self.folder / f"{name}.npy", mmap_mode="r")
@@ -93,6 +96,47 @@ class MatrixCache:
         if matrix.shape != shape or matrix.dtype != np.float64:
             return None
         return matrix
+
+    def priced(self, name: str, rows: slice, matrix: np.ndarray) -> np.ndarray:
+        """Which symbols have a finite value of a column in `rows`, (symbols,) bool.
+
+        Kept per window while the column's file is unchanged, so a warm session scans
+        each window once.
+
+        Args:
+            name: Column name.
+            rows: The window's rows.
+            matrix: The column's full matrix (as `column` serves it, or just built).
+
+        Returns:
+            The mask.
+        """
+        stamps = self._unchanged(f"{name}.npy")
+        if stamps is None:
+            return _priced(matrix[rows])
+        key = f"priced:{name}:{rows.start}:{rows.stop}"
+        mask: np.ndarray = self._kept(key, stamps, lambda: _priced(matrix[rows]))
+        return mask
+
+    def _kept(self, key: str, stamps: Stamps, load: Callable[[], Any]) -> Any:
+        """What `load` returns, kept under `key` while the files' stamps are `stamps`."""
+        held = self._read.get(key)
+        if held is not None and held[0] == stamps:
+            return held[1]
+        value = load()
+        self._read[key] = (stamps, value)
+        return value
+
+    def _load_index(self) -> tuple[np.ndarray, list[str]] | None:
+        """Read and check the index files."""
+        try:
+            days = np.load(self.folder / "dates.npy")
+            names = json.loads((self.folder / "symbols.json").read_text())
+        except _LOAD_ERRORS:
+            return None
+        if not _valid_index(days, names):
+            return None
+        return days.astype("datetime64[D]"), list(names)
 
     def store(
         self,
@@ -114,7 +158,7 @@ class MatrixCache:
             Whether the cache was written (False for a read-only lake).
         """
         try:
-            files = {} if fresh else self._manifest().get("files", {})
+            files = {} if fresh else dict(self._manifest().get("files", {}))
             if fresh:
                 shutil.rmtree(self.folder, ignore_errors=True)
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -129,10 +173,21 @@ class MatrixCache:
             self._drop_old()
         except OSError:
             return False
+        finally:
+            self._read.clear()
         return True
 
     def _manifest(self) -> dict[str, Any]:
         """The manifest, if it exists, parses and names the current Parquet file; else {}."""
+        try:
+            stamp = _stamp(self.folder / MANIFEST)
+        except OSError:
+            return {}
+        manifest: dict[str, Any] = self._kept(MANIFEST, (stamp,), self._load_manifest)
+        return manifest
+
+    def _load_manifest(self) -> dict[str, Any]:
+        """Read and check the manifest ({} if it does not parse or names another file)."""
         try:
             data = json.loads((self.folder / MANIFEST).read_text())
         except _LOAD_ERRORS:
@@ -141,21 +196,34 @@ class MatrixCache:
             return {}
         return data
 
-    def _unchanged(self, file: str) -> bool:
-        """Whether a cache file is listed in the manifest and unchanged since it was written."""
+    def _unchanged(self, *names: str) -> Stamps | None:
+        """The files' stamps if each is listed in the manifest and unchanged since written."""
         files = self._manifest().get("files")
-        if not isinstance(files, dict) or file not in files:
-            return False
-        try:
-            return bool(files[file] == _stamp(self.folder / file))
-        except OSError:
-            return False
+        if not isinstance(files, dict):
+            return None
+        stamps = []
+        for file in names:
+            try:
+                stamp = _stamp(self.folder / file)
+            except OSError:
+                return None
+            if file not in files or files[file] != stamp:
+                return None
+            stamps.append(stamp)
+        return tuple(stamps)
 
     def _drop_old(self) -> None:
         """Remove caches of older content versions."""
         for other in self.root.glob("prices-*"):
             if other != self.folder:
                 shutil.rmtree(other, ignore_errors=True)
+
+
+def _priced(window: np.ndarray) -> np.ndarray:
+    """Whether each column of a (dates, symbols) window has a finite value."""
+    mask: np.ndarray = np.isfinite(window).any(axis=0)
+    mask.flags.writeable = False
+    return mask
 
 
 def _stamp(path: Path) -> dict[str, int]:

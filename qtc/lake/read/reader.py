@@ -20,7 +20,8 @@ pipeline can liquidate a position at the last price.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Hashable, Sequence
 from datetime import date
 from os import PathLike
 from pathlib import Path
@@ -33,12 +34,16 @@ from qtc.errors import UserError
 from qtc.lake.catalog import Catalog, DatasetEntry, read_catalog
 from qtc.lake.dates import DateLike, DatesLike, check_window, optional_date, to_date_series
 from qtc.lake.guard import damaged, first_line, reading, verify_bytes, verify_file
-from qtc.lake.read.matrices import cached_window, scatter
+from qtc.lake.read.matrices import cached_window, priced_columns, scatter
+from qtc.lake.read.matrix_cache import MatrixCache, source_stamp
 from qtc.lake.read.pit import align_series, fundamentals_asof, members_asof
 from qtc.lake.schema import BAR_COLUMNS, FUNDAMENTAL_FIELDS, MACRO_COLUMNS, spec
 
 HASHED_ON_OPEN = 16 * 2**20
 """Dataset files up to this size are checked against their catalog sha256 on first use."""
+
+KEPT_READS = 64
+"""How many small reads (`Lake._kept`) a `Lake` keeps before it forgets them all."""
 
 
 class Lake:
@@ -65,6 +70,8 @@ class Lake:
         self._benchmark_symbols: list[str] | None = None
         self._verified: set[str] = set()
         self._bytes_verified: set[str] = set()
+        self._matrix_cache: MatrixCache | None = None
+        self._reads: dict[tuple[str, Hashable], tuple[tuple[int, int], Any]] = {}
 
     def __repr__(self) -> str:
         """Return `Lake('/path', datasets=[...])`."""
@@ -191,6 +198,36 @@ class Lake:
             verify_bytes(self.path, self.entry(name))
             self._bytes_verified.add(name)
 
+    def _kept(self, name: str, key: Hashable, read: Callable[[], Any]) -> Any:
+        """What `read` returns from dataset `name`, kept under `key` while its file is unchanged.
+
+        A warm session (a `Lake` kept open across backtests) reads the small tables (symbols,
+        rates, one benchmark, macro, membership) once; a file whose size or mtime changed
+        since is read again. Callers get polars frames, which are immutable (hand out a
+        `clone()` if one could be changed in place).
+
+        Args:
+            name: Dataset the value is read from.
+            key: What distinguishes reads of that dataset (window, columns, ...).
+            read: Reads the value.
+
+        Returns:
+            The value.
+        """
+        try:
+            stat = os.stat(self.file(name))
+        except OSError:
+            return read()  # a vanished file: the read itself says so
+        stamp = (stat.st_size, stat.st_mtime_ns)
+        held = self._reads.get((name, key))
+        if held is not None and held[0] == stamp:
+            return held[1]
+        value = read()
+        if len(self._reads) >= KEPT_READS:
+            self._reads.clear()
+        self._reads[(name, key)] = (stamp, value)
+        return value
+
     def dataset_hashes(self) -> dict[str, str]:
         """Return each dataset's stable content sha256 (for run provenance)."""
         return {name: e.content_sha256 for name, e in self.catalog.datasets.items()}
@@ -247,16 +284,11 @@ class Lake:
         dates are the file's distinct dates when it was built (the same trust the cached
         matrices get). None when there is no valid cache: the file is scanned instead.
         """
-        from qtc.lake.read.matrix_cache import MatrixCache, source_stamp
-
-        entry = self.catalog.datasets.get("prices")
-        if entry is None:
-            return None
         try:
-            stamp = source_stamp(self.file("prices"), entry.file_sha256)
+            cache = self.matrix_cache()
         except OSError:
             return None
-        index = MatrixCache(self.path, entry.content_sha256, stamp).index()
+        index = None if cache is None else cache.index()
         return None if index is None else index[0]
 
     def prices(
@@ -321,6 +353,9 @@ class Lake:
         symbols: Sequence[str] | None = None,
         start: DateLike | None = None,
         end: DateLike | None = None,
+        *,
+        priced_by: str | None = None,
+        views: bool = False,
     ) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]]:
         """Read several price columns as dense float64 matrices on one calendar.
 
@@ -329,18 +364,47 @@ class Lake:
             symbols: Symbols (column order) or None = every symbol, sorted.
             start: First date (inclusive) or None.
             end: Last date (inclusive) or None.
+            priced_by: With `symbols` None, keep only the symbols with a finite value of
+                this column (one of `columns`) in the window.
+            views: The matrices may be read-only views of the memory-mapped matrix cache
+                (no copy unless symbols are dropped); by default they are writeable copies.
 
         Returns:
             `(dates, symbols, {column: (len(dates), len(symbols)) float64 array})`,
             NaN where a symbol has no row.
         """
         cols = _check_columns(columns, BAR_COLUMNS, "prices")
-        cached = cached_window(self, cols, symbols, start, end)
+        if priced_by is not None and priced_by not in cols:
+            raise UserError(f"priced_by {priced_by!r} is not one of the columns read")
+        cached = cached_window(self, cols, symbols, start, end, priced_by=priced_by, views=views)
         if cached is not None:
             return cached
         dates = self.calendar(start, end)
         names, out = scatter(dates, self.bars("prices", symbols, start, end, cols), cols, symbols)
+        if symbols is None and priced_by is not None:
+            keep = priced_columns(out[priced_by])
+            names = [s for s, k in zip(names, keep, strict=True) if k]
+            out = {c: v[:, keep] for c, v in out.items()}
         return dates, names, out
+
+    def matrix_cache(self) -> MatrixCache | None:
+        """The matrix cache of the current `prices` file (kept while the file is unchanged).
+
+        Returns:
+            The cache (its files may not exist yet), or None when the lake has no prices.
+
+        Raises:
+            LakeDamagedError: If the prices file is missing or has other columns.
+        """
+        entry = self.catalog.datasets.get("prices")
+        if entry is None:
+            return None
+        stamp = source_stamp(self.file("prices"), entry.file_sha256)
+        held = self._matrix_cache
+        if held is None or held.source != stamp or held.content_sha256 != entry.content_sha256:
+            held = MatrixCache(self.path, entry.content_sha256, stamp)
+            self._matrix_cache = held
+        return held
 
     def benchmark(
         self,
@@ -367,7 +431,14 @@ class Lake:
         known = self.benchmark_symbols()
         if symbol not in known:
             raise UserError(f"no benchmark {symbol!r} in the lake; available: {', '.join(known)}")
-        return self.bars("benchmarks", [symbol], start, end, cols)
+        lo, hi = _window(start, end)
+        whole: pl.DataFrame = self._kept(
+            "benchmarks",
+            (symbol, *cols),
+            lambda: self.bars("benchmarks", [symbol], None, None, cols),
+        )
+        within = _in_window(lo, hi)
+        return whole.filter(*within) if within else whole.clone()
 
     def benchmark_symbols(self) -> list[str]:
         """The symbols of the `benchmarks` dataset, sorted (read once per `Lake`)."""
@@ -399,7 +470,8 @@ class Lake:
         """
         if "symbols" not in self.datasets:
             return pl.DataFrame(schema=dict(spec("symbols").columns))
-        return self.read("symbols")
+        table: pl.DataFrame = self._kept("symbols", None, lambda: self.read("symbols"))
+        return table.clone()
 
     # -- point in time ------------------------------------------------------------------------
 
@@ -416,7 +488,7 @@ class Lake:
         Raises:
             UserError: If the lake has no such index.
         """
-        table = self.read("membership")
+        table: pl.DataFrame = self._kept("membership", None, lambda: self.read("membership"))
         rows = table.filter(pl.col("index") == index)
         if rows.is_empty():
             known = table["index"].unique().sort()
@@ -457,7 +529,13 @@ class Lake:
         Returns:
             Frame `date, rf` (rf as a decimal return per day).
         """
-        return align_series(self.read("rates"), self._dates(dates), ["rf"], max_stale_days)
+        days = self._dates(dates)
+        aligned: pl.DataFrame = self._kept(
+            "rates",
+            (days.to_numpy().tobytes(), max_stale_days),
+            lambda: align_series(self.read("rates"), days, ["rf"], max_stale_days),
+        )
+        return aligned.clone()
 
     def macro(
         self,
@@ -477,7 +555,13 @@ class Lake:
             Frame `date, *columns`.
         """
         cols = _check_columns(columns or MACRO_COLUMNS, MACRO_COLUMNS, "macro")
-        return align_series(self.read("macro"), self._dates(dates), cols, max_stale_days)
+        days = self._dates(dates)
+        aligned: pl.DataFrame = self._kept(
+            "macro",
+            (days.to_numpy().tobytes(), max_stale_days, *cols),
+            lambda: align_series(self.read("macro"), days, cols, max_stale_days),
+        )
+        return aligned.clone()
 
     # -- SQL ------------------------------------------------------------------------------------
 
@@ -548,10 +632,8 @@ class Lake:
         lf = self.scan(name).select("date", "symbol", *columns)
         if symbols is not None:
             lf = lf.filter(pl.col("symbol").is_in(list(symbols)))
-        if lo is not None:
-            lf = lf.filter(pl.col("date") >= lo)
-        if hi is not None:
-            lf = lf.filter(pl.col("date") <= hi)
+        for within in _in_window(lo, hi):
+            lf = lf.filter(within)
         return self.collect(name, lf)
 
     def _matrix(
@@ -592,6 +674,12 @@ def _window(start: DateLike | None, end: DateLike | None) -> tuple[date | None, 
     lo, hi = optional_date(start, "start"), optional_date(end, "end")
     check_window(lo, hi)
     return lo, hi
+
+
+def _in_window(lo: date | None, hi: date | None) -> list[pl.Expr]:
+    """The filters on `date` that keep a window (none for an open one)."""
+    filters = [] if lo is None else [pl.col("date") >= lo]
+    return filters if hi is None else [*filters, pl.col("date") <= hi]
 
 
 def _check_columns(columns: Sequence[str], allowed: Sequence[str], dataset: str) -> list[str]:
