@@ -207,8 +207,50 @@ def app_for(argv: list[str]) -> typer.Typer:
     name = argv[0] if argv else None
     only = [c for c in app.registered_commands if c.name == name]
     if not only:
-        return app
+        return _listing(app) if _lists_only(argv) else app
     narrowed = copy.copy(app)
     narrowed.registered_commands = only
     narrowed.registered_groups = []
     return narrowed
+
+
+def _lists_only(argv: list[str]) -> bool:
+    """True when no command can run: no argument, or an option first (`--help`, `--version`).
+
+    Shell completion (which passes the words in the environment) and the completion
+    installers need every command's parameters, so they get the whole app.
+    """
+    if any(key.startswith(("_QTC_COMPLETE", "_TYPER_COMPLETE")) for key in os.environ):
+        return False
+    return not argv or (argv[0].startswith("-") and "completion" not in argv[0])
+
+
+def _listing(typer_app: typer.Typer) -> typer.Typer:
+    """A copy of `typer_app` whose commands keep their names and help but take no parameters.
+
+    The top-level help lists each command with its one-line help; building every command's
+    parameters (typer evaluates each annotation) was most of `qtc --help`'s own time. The
+    copies are never invoked: the command line they serve names no command.
+    """
+    listing = copy.copy(typer_app)
+    listing.registered_commands = [_listed(c) for c in typer_app.registered_commands]
+    groups = []
+    for group in typer_app.registered_groups:
+        listed = copy.copy(group)
+        if group.typer_instance is not None:
+            listed.typer_instance = _listing(group.typer_instance)
+        groups.append(listed)
+    listing.registered_groups = groups
+    return listing
+
+
+def _listed(info: Any) -> Any:
+    """A copy of a command's registration whose callback is a parameterless stand-in."""
+
+    def listed() -> None:  # pragma: no cover - never invoked (see `_listing`)
+        raise typer.Exit(INTERNAL)
+
+    listed.__doc__ = getattr(info.callback, "__doc__", None)
+    out = copy.copy(info)
+    out.callback = listed
+    return out

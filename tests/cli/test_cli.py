@@ -27,6 +27,29 @@ def test_help_lists_every_command(qtc: Callable[..., Result], snapshot: object) 
     assert result.stdout == snapshot
 
 
+@pytest.mark.parametrize("argv", [["--help"], [], ["--version"], ["-x"]])
+def test_top_level_listing_prints_what_the_whole_app_prints(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`qtc --help` is served by commands without parameters; the output must not change."""
+    import typer.main
+    from typer.testing import CliRunner
+
+    from qtc.cli.main import app, app_for
+
+    monkeypatch.delenv("_QTC_COMPLETE", raising=False)
+    listing = app_for(argv)
+    assert listing is not app
+    lean = CliRunner().invoke(listing, argv)
+    full = CliRunner().invoke(app, argv)
+    assert (lean.exit_code, lean.output) == (full.exit_code, full.output)
+    group = typer.main.get_command(listing)
+    assert group.commands["backtest"].params == []  # type: ignore[attr-defined]
+    assert group.commands["data"].commands["ingest"].params == []  # type: ignore[attr-defined]
+    monkeypatch.setenv("_QTC_COMPLETE", "bash_complete")
+    assert app_for(argv) is app  # shell completion needs every parameter
+
+
 def test_version(qtc: Callable[..., Result]) -> None:
     result = qtc("--version")
     assert result.exit_code == 0
