@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import os
 import statistics
 import subprocess
 import sys
@@ -31,12 +32,17 @@ BACKTEST_STRATEGY = "benchmarks/strategies/momentum_top50.toml"
 
 
 def time_command(args: list[str], runs: int) -> list[float]:
-    """Wall-clock seconds of `runs` fresh runs of a command (after one warm-up run)."""
-    subprocess.run(args, cwd=REPO, capture_output=True, check=False)
+    """Wall-clock seconds of `runs` fresh runs of a command (after one warm-up run).
+
+    The runs are recorded in a registry of their own, not in the repository's `.qtc/`.
+    """
+    registry = Path(tempfile.gettempdir()) / "qtc-bench-cli" / "registry.duckdb"
+    env = {**os.environ, "QTC_REGISTRY": str(registry)}
+    subprocess.run(args, cwd=REPO, capture_output=True, check=False, env=env)
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(args, cwd=REPO, capture_output=True, check=False)
+        subprocess.run(args, cwd=REPO, capture_output=True, check=False, env=env)
         times.append(time.perf_counter() - start)
     return times
 
