@@ -235,7 +235,8 @@ def _result(
     first = inp.first_row
     equity = np.asarray(result["equity_curve"][1:], dtype=float) / UNITS_PER_USD
     prices = units[first:] / UNITS_PER_USD
-    shares, changed = _holdings(inp, prices, equity, result, exits)
+    index = {a: j for j, a in enumerate(aliases(len(inp.symbols)))}
+    shares, changed = _holdings(inp, prices, equity, result, exits, index)
     traded, moved = _traded(shares, marks[first:], changed)
     drift = np.zeros(len(equity))
     drift[1:] = (shares[:-1] * np.diff(prices, axis=0)).sum(axis=1)
@@ -246,7 +247,6 @@ def _result(
         traded_notional=traded,
         costs_paid=np.where(moved, np.maximum(pre_trade - equity, 0.0), 0.0),
     )
-    index = {a: j for j, a in enumerate(aliases(len(inp.symbols)))}
     for k, row in enumerate(int(r) for r in inp.exec_rows):
         out.events.append(
             {
@@ -297,6 +297,7 @@ def _holdings(
     equity: np.ndarray,
     result: dict[str, Any],
     exits: list[int],
+    index: dict[str, int],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Shares held at each close, (D, N), changed only on the days nanobook traded.
 
@@ -305,10 +306,11 @@ def _holdings(
     nanobook's share grid); a stop day re-derives only the stopped names; every other day
     carries the previous close's shares, so float noise never shows up as a trade.
 
+    `index` maps nanobook's symbol aliases to columns.
+
     Returns:
         The shares, and the days nanobook traded (the only rows where they can change).
     """
-    index = {a: j for j, a in enumerate(aliases(len(inp.symbols)))}
     stopped: dict[int, list[int]] = {}
     for stop in result["stop_events"]:
         stopped.setdefault(int(stop["period_index"]), []).append(index[stop["symbol"]])

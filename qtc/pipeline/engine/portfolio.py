@@ -52,7 +52,7 @@ class _Book:
 
     def equity_in_units(self, marks: np.ndarray) -> float:
         """Equity at marks rounded to engine units, as nanobook values it when trading."""
-        held = self.shares != 0
+        held = self.held
         units = np.rint(marks[held] * UNITS_PER_USD) / UNITS_PER_USD
         return float(self.portfolio.cash) / UNITS_PER_USD + float(np.dot(self.shares[held], units))
 
@@ -71,7 +71,7 @@ class _Book:
         held_shares, held_marks = before[held], marks[held]
         cash = float(self.portfolio.cash) / UNITS_PER_USD
         before_equity = cash + float(np.dot(held_shares, held_marks))
-        before_units = self._value_in_units(marks)
+        before_units = self.equity_in_units(marks)
         current = np.zeros(len(before))
         current[held] = held_shares * held_marks / before_equity
         order = np.argsort(weights - current[cols], kind="stable")
@@ -98,7 +98,7 @@ class _Book:
         order is skipped), the whole book is read back. Not used with a no-trade band,
         which is measured against the equity of the whole book.
         """
-        before_units = self._value_in_units(marks)
+        before_units = self.equity_in_units(marks)
         priced = self.held
         units = np.rint(marks[priced] * UNITS_PER_USD)
         alias = self.names.__getitem__
@@ -113,13 +113,6 @@ class _Book:
         else:
             after = np.array(self._quantities(list(map(alias, priced.tolist()))))
         return self._settle(priced, after, units, marks, before_units)
-
-    def _value_in_units(self, marks: np.ndarray) -> float:
-        """Cash + holdings at `marks` rounded to engine units (USD)."""
-        held = self.held
-        cash = float(self.portfolio.cash) / UNITS_PER_USD
-        held_units = np.rint(marks[held] * UNITS_PER_USD) / UNITS_PER_USD
-        return cash + float(np.dot(self.shares[held], held_units))
 
     def _settle(
         self,
