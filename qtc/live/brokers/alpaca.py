@@ -511,17 +511,7 @@ class AlpacaBroker:
 
     def _reject(self, order: OrderRequest, reason: str) -> OrderState:
         """Record and return a rejected state for an order Alpaca has no record of."""
-        state = OrderState(
-            client_order_id=order.client_order_id,
-            broker_order_id="",
-            symbol=order.symbol,
-            side=order.side,
-            quantity=order.quantity,
-            filled_quantity=0.0,
-            avg_fill_price=None,
-            status="rejected",
-            reason=reason,
-        )
+        state = OrderState.rejected(order, reason)
         self._rejected[order.client_order_id] = (order, state)
         return state
 

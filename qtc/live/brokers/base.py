@@ -133,6 +133,21 @@ class OrderState:
     status: OrderStatus
     reason: str = ""
 
+    @classmethod
+    def rejected(cls, order: OrderRequest, reason: str) -> OrderState:
+        """The state of `order` refused before the broker recorded it (nothing filled)."""
+        return cls(
+            client_order_id=order.client_order_id,
+            broker_order_id="",
+            symbol=order.symbol,
+            side=order.side,
+            quantity=order.quantity,
+            filled_quantity=0.0,
+            avg_fill_price=None,
+            status="rejected",
+            reason=reason,
+        )
+
     @property
     def is_open(self) -> bool:
         """Whether the order may still fill."""

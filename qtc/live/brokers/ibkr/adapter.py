@@ -426,17 +426,7 @@ class IbkrAdapter:
 
     def _reject(self, order: OrderRequest, reason: str) -> OrderState:
         """A refusal before anything reached IB (remembered for this object's life)."""
-        state = OrderState(
-            client_order_id=order.client_order_id,
-            broker_order_id="",
-            symbol=order.symbol,
-            side=order.side,
-            quantity=order.quantity,
-            filled_quantity=0.0,
-            avg_fill_price=None,
-            status="rejected",
-            reason=reason,
-        )
+        state = OrderState.rejected(order, reason)
         self._rejected[order.client_order_id] = (order, state)
         return state
 
