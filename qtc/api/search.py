@@ -40,10 +40,7 @@ def sweep(
     from qtc.search.sweep_run import run_sweep
 
     workers = _jobs(jobs)
-    if executor not in EXECUTORS:
-        raise UserError(f"unknown executor {executor!r}", hint="use --executor local or ray")
-    if executor == "ray":
-        _require_ray()
+    _check_executor(executor)
     outcome = run_sweep(
         request,
         lake=Lake(lake.path),
@@ -83,8 +80,12 @@ def _jobs(jobs: int | None) -> int:
     return jobs
 
 
-def _require_ray() -> None:
-    """Refuse the Ray executor when Ray is not installed."""
+def _check_executor(executor: str) -> None:
+    """Refuse an unknown executor, and the Ray executor when Ray is not installed."""
+    if executor not in EXECUTORS:
+        raise UserError(f"unknown executor {executor!r}", hint="use --executor local or ray")
+    if executor != "ray":
+        return
     from qtc.search.executors import RAY_INSTALL, ray_available
 
     if not ray_available():
@@ -174,11 +175,8 @@ def evolve(
     from qtc.search.evolve_run import run_evolution
 
     workers = _jobs(jobs)
-    if executor not in EXECUTORS:
-        raise UserError(f"unknown executor {executor!r}", hint="use --executor local or ray")
+    _check_executor(executor)
     check_request(request)
-    if executor == "ray":
-        _require_ray()
     outcome = run_evolution(
         request,
         lake=Lake(lake.path),
