@@ -258,3 +258,28 @@ def test_an_ended_name_inside_the_no_trade_band_is_kept_until_the_next_rebalance
     assert [e["kind"] for e in res.events] == ["rebalance", "data_ended", "rebalance"]
     cash = res.equity[0] - res.shares[0] @ [10, 20]
     assert res.equity[2] == pytest.approx(cash + res.shares[0, 0] * 11 + 0.5 * 8, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_forward_fill_and_last_rows_match_a_plain_loop(seed: int) -> None:
+    # panels longer than one 64-row scan block, with listings, delistings, inner gaps and
+    # columns that never trade, in both memory orders
+    rng = np.random.default_rng(seed)
+    t, n = int(rng.integers(1, 300)), int(rng.integers(1, 40))
+    px = rng.random((t, n)) + 1.0
+    px[rng.random((t, n)) < 0.05] = np.nan
+    for j in range(n):
+        a, b = sorted(rng.integers(0, t + 1, 2))
+        px[:a, j] = np.nan
+        px[b:, j] = np.nan
+    if seed % 2:
+        px = np.asfortranarray(px)
+    filled, last = px.copy(), np.full(n, -1)
+    for j in range(n):
+        seen = np.nan
+        for i in range(t):
+            if np.isfinite(px[i, j]):
+                seen, last[j] = px[i, j], i
+            filled[i, j] = seen
+    np.testing.assert_array_equal(forward_filled(px), filled)
+    np.testing.assert_array_equal(last_priced_rows(px), last)

@@ -149,20 +149,27 @@ def new_cost_model(costs: CostsSection) -> Any:
 def forward_filled(prices: np.ndarray) -> np.ndarray:
     """Forward-fill each column's NaN with its last price (leading NaN stay NaN).
 
-    Only columns with a gap after their first price are touched: each of their rows
-    takes the row of the column's last finite price so far (a running maximum).
+    Only columns with a gap after their first price are touched. A column whose only gap
+    is at its end (a symbol whose data ended: most of them) gets its last price written
+    over that tail; a column with a gap inside takes, on each row, the row of its last
+    finite price so far (a running maximum).
     """
     filled = prices.copy()
     valid = np.isfinite(prices)
-    first = np.argmax(valid, axis=0)
+    t = len(prices)
+    first = _first_true_rows(valid)
+    last = t - 1 - _first_true_rows(valid[::-1])
     priced = valid[first, np.arange(prices.shape[1])]
-    cols = np.flatnonzero(priced & ((~valid).sum(axis=0) > first))
+    inside = priced & (np.count_nonzero(valid, axis=0) < last - first + 1)
+    for col in np.flatnonzero(priced & ~inside & (last < t - 1)).tolist():
+        filled[last[col] + 1 :, col] = prices[last[col], col]
+    cols = np.flatnonzero(inside)
     if cols.size:
         part = valid[:, cols]
-        rows = np.where(part, np.arange(len(prices))[:, None], 0)
+        rows = np.where(part, np.arange(t)[:, None], 0)
         np.maximum.accumulate(rows, axis=0, out=rows)
         gathered = np.take_along_axis(prices[:, cols], rows, axis=0)
-        seen = np.arange(len(prices))[:, None] >= first[cols]
+        seen = np.arange(t)[:, None] >= first[cols]
         filled[:, cols] = np.where(~part & seen, gathered, prices[:, cols])
     return filled
 
@@ -171,8 +178,27 @@ def last_priced_rows(prices: np.ndarray) -> np.ndarray:
     """Row of each column's last finite price (-1 if none)."""
     valid = np.isfinite(prices)
     t = prices.shape[0]
-    last = t - 1 - np.argmax(valid[::-1], axis=0)
+    last = t - 1 - _first_true_rows(valid[::-1])
     return np.where(valid.any(axis=0), last, -1)
+
+
+def _first_true_rows(valid: np.ndarray, block: int = 64) -> np.ndarray:
+    """`np.argmax(valid, axis=0)`: each column's first True row (0 if none).
+
+    Scanned in blocks of rows, each over the columns not found yet: most columns are found
+    in the first block, and a row-ordered panel is read row by row instead of down each
+    column (which is what makes `argmax(axis=0)` slow on it).
+    """
+    out = np.zeros(valid.shape[1], dtype=np.intp)
+    todo = np.arange(valid.shape[1])
+    for start in range(0, len(valid), block):
+        part = valid[start : start + block][:, todo]
+        hit = part.any(axis=0)
+        out[todo[hit]] = start + np.argmax(part[:, hit], axis=0)
+        todo = todo[~hit]
+        if not todo.size:
+            break
+    return out
 
 
 def aliases(n: int) -> list[str]:
