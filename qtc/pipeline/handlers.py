@@ -139,7 +139,7 @@ def size(spec: Size, job: Job) -> Targets:
     weights, notes = sizing.size_with_notes(
         spec.sizing,
         job.products.need(Selection).selected,
-        job.market.returns,
+        job.market.returns if sizing.needs_returns(spec.sizing) else None,
         job.products.need(Calendar).rows,
         tick=ticker(job.progress, spec.stage),
     )

@@ -91,10 +91,15 @@ def size(
     return size_with_notes(spec, selected, returns, signal_rows)[0]
 
 
+def needs_returns(spec: SizingSpec) -> bool:
+    """Whether a sizing kind reads the returns panel (equal weight does not)."""
+    return not isinstance(spec, EqualSizing)
+
+
 def size_with_notes(
     spec: SizingSpec,
     selected: np.ndarray,
-    returns: np.ndarray,
+    returns: np.ndarray | None,
     signal_rows: np.ndarray,
     *,
     tick: Tick | None = None,
@@ -104,7 +109,8 @@ def size_with_notes(
     Args:
         spec: The `[sizing]` section.
         selected: (R, N) bool, the names chosen at each of R rebalances.
-        returns: (T, N) daily simple returns, NaN where missing.
+        returns: (T, N) daily simple returns, NaN where missing; None for a kind that
+            does not read them (`needs_returns`), so a caller need not compute them.
         signal_rows: (R,) int, the row in `returns` of each rebalance's signal date.
         tick: Called with `(done, R)` after each rebalance of an optimizer kind (the
             slow ones; progress).
@@ -116,8 +122,14 @@ def size_with_notes(
         (empty when there were none).
 
     Raises:
-        ValueError: If the shapes do not agree or a signal row is outside `returns`.
+        ValueError: If the shapes do not agree, a signal row is outside `returns`, or
+            `returns` is None for a kind that needs them.
     """
+    if returns is None:
+        if needs_returns(spec):
+            raise ValueError(f"{spec.kind} sizing needs the returns panel")
+        sel = np.asarray(selected, dtype=bool)
+        return _equal(sel), []
     sel, rets, rows = _validate(selected, returns, signal_rows)
     log = _Log(spec.kind, rows.shape[0])
     if isinstance(spec, EqualSizing):

@@ -501,3 +501,17 @@ def test_optimizers_never_read_rows_after_the_signal(spec: object) -> None:
     after = size(spec, sel, altered, signal)  # type: ignore[arg-type]
     np.testing.assert_array_equal(after[0], base[0])
     assert not np.array_equal(after[1], base[1])
+
+
+def test_equal_weight_needs_no_returns_and_the_others_refuse_none() -> None:
+    sel = np.array([[True, False, True, True], [False, False, False, False]])
+    weights, notes = size_with_notes(EQUAL, sel, None, np.array([5, 9]))
+    np.testing.assert_array_equal(weights, [[1 / 3, 0, 1 / 3, 1 / 3], [0, 0, 0, 0]])
+    assert notes == []
+    rets = np.full((10, 4), 0.01)
+    np.testing.assert_array_equal(weights, size(EQUAL, sel, rets, np.array([5, 9])))
+    assert not sizing.needs_returns(EQUAL)
+    with pytest.raises(ValueError, match="needs the returns"):
+        size_with_notes(
+            InverseVolSizing(kind="inverse_vol", lookback=20), sel, None, np.array([5, 9])
+        )
